@@ -1,0 +1,176 @@
+import { readFileSync } from "node:fs";
+import {
+  ConfigError,
+  type ConfigIssue,
+  type ConfiguredConnector,
+  type ConnectorPlugin,
+  checkConfig,
+  QubitError,
+  substituteEnv,
+} from "@qubit/core";
+import { type RunnerConfig, runnerConfigSchema } from "./schema.js";
+
+/** Reads a JSON config file, naming the line and column of a syntax error. */
+export function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new QubitError(
+      "QUBIT_RUNNER_CONFIG_READ",
+      `Cannot read config file ${path}: ${(error as Error).message}`,
+      {
+        location: { address: path },
+        fix: "check the path given to --config",
+        cause: error,
+      },
+    );
+  }
+  try {
+    return JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /position (\d+)/.exec(message);
+    let where = "";
+    if (position) {
+      const offset = Number(position[1]);
+      const before = text.slice(0, offset);
+      const line = before.split("\n").length;
+      const column = offset - before.lastIndexOf("\n");
+      where = ` at line ${line}, column ${column}`;
+    }
+    throw new QubitError(
+      "QUBIT_RUNNER_CONFIG_READ",
+      `Config file ${path} is not valid JSON${where}: ${message}`,
+      {
+        location: { address: path },
+        fix: "config files are JSON with snake_case keys; check commas and quotes near that place",
+        cause: error,
+      },
+    );
+  }
+}
+
+/**
+ * Builds a config from the environment variables of the container
+ * images: `MQTT_BROKER` and `MQTT_TOPICS` (comma-separated) give one MQTT
+ * connector. Returns `undefined` when none is set.
+ */
+export function configFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, unknown> | undefined {
+  const broker = env.MQTT_BROKER;
+  if (!broker) return undefined;
+  const mqtt: Record<string, unknown> = {
+    broker,
+    topics: (env.MQTT_TOPICS ?? "#")
+      .split(",")
+      .map((topic) => topic.trim())
+      .filter(Boolean),
+  };
+  if (env.MQTT_CLIENT_ID) mqtt.client_id = env.MQTT_CLIENT_ID;
+  if (env.MQTT_USERNAME)
+    mqtt.auth = {
+      username: env.MQTT_USERNAME,
+      password: env.MQTT_PASSWORD ?? "",
+    };
+  return { mqtt };
+}
+
+/** A loaded config and the warnings found on the way. */
+export interface LoadedConfig {
+  config: RunnerConfig;
+  warnings: ConfigIssue[];
+}
+
+/**
+ * Substitutes `${VAR}` tokens, applies defaults, validates the whole
+ * file and runs each plugin's own checks. Throws a {@link ConfigError}
+ * listing every error with its path, value and fix.
+ */
+export function loadConfig(
+  input: unknown,
+  plugins: readonly ConnectorPlugin[],
+  options: {
+    env?: Readonly<Record<string, string | undefined>>;
+    source?: string;
+  } = {},
+): LoadedConfig {
+  const env = options.env ?? process.env;
+  const substituted = substituteEnv(input, env);
+  const schema = runnerConfigSchema(plugins);
+  const { value, issues } = checkConfig<RunnerConfig>(
+    schema,
+    substituted.value,
+  );
+  const all = [...substituted.issues, ...issues];
+  if (all.every((issue) => issue.severity === "warning")) {
+    all.push(...pluginIssues(value, plugins), ...nameIssues(value, plugins));
+  }
+  const errors = all.filter((issue) => issue.severity !== "warning");
+  if (errors.length > 0) throw new ConfigError(errors, options.source);
+  return {
+    config: value,
+    warnings: all.filter((issue) => issue.severity === "warning"),
+  };
+}
+
+/** Lists the connectors of one protocol with their names and paths. */
+export function connectorsOf<C>(
+  config: RunnerConfig,
+  protocol: string,
+): ConfiguredConnector<C>[] {
+  const section = config[protocol];
+  if (section === undefined) return [];
+  const entries = Array.isArray(section) ? section : [section];
+  return entries.map((entry, index) => {
+    const name = (entry as { name?: unknown }).name;
+    return {
+      name:
+        typeof name === "string" && name !== ""
+          ? name
+          : entries.length === 1
+            ? protocol
+            : `${protocol}-${index + 1}`,
+      path: Array.isArray(section) ? `/${protocol}/${index}` : `/${protocol}`,
+      config: entry as C,
+    };
+  });
+}
+
+function pluginIssues(
+  config: RunnerConfig,
+  plugins: readonly ConnectorPlugin[],
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const plugin of plugins) {
+    const connectors = connectorsOf(config, plugin.protocol);
+    if (connectors.length > 0 && plugin.check)
+      issues.push(...plugin.check(connectors));
+  }
+  return issues;
+}
+
+function nameIssues(
+  config: RunnerConfig,
+  plugins: readonly ConnectorPlugin[],
+): ConfigIssue[] {
+  const seen = new Map<string, string>();
+  const issues: ConfigIssue[] = [];
+  for (const plugin of plugins) {
+    for (const connector of connectorsOf(config, plugin.protocol)) {
+      const previous = seen.get(connector.name);
+      if (previous) {
+        issues.push({
+          path: `${connector.path}/name`,
+          message: `connector name "${connector.name}" is already used at ${previous}`,
+          value: connector.name,
+          fix: "give each connector a unique name",
+          severity: "error",
+        });
+      }
+      seen.set(connector.name, connector.path);
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,167 @@
+import type { ConnectorPlugin } from "@qubit/core";
+import { type TSchema, Type } from "@sinclair/typebox";
+
+/** One output of readings. */
+export const OutputConfigSchema = Type.Union([
+  Type.Object(
+    {
+      type: Type.Literal("sqlite"),
+      path: Type.Optional(
+        Type.String({
+          description: "Database file; default <data_dir>/qubit.db",
+        }),
+      ),
+    },
+    {
+      additionalProperties: false,
+      description: "Embedded SQLite store (the default)",
+    },
+  ),
+  Type.Object(
+    { type: Type.Literal("stdout") },
+    { additionalProperties: false, description: "NDJSON on standard output" },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal("file"),
+      path: Type.String({ description: "NDJSON file, appended to" }),
+    },
+    { additionalProperties: false, description: "NDJSON file" },
+  ),
+]);
+
+export const PipelineConfigSchema = Type.Object(
+  {
+    batch_size: Type.Integer({
+      minimum: 1,
+      default: 500,
+      description: "Readings per batch",
+    }),
+    batch_interval_ms: Type.Integer({
+      minimum: 1,
+      default: 200,
+      description: "Longest a reading waits for its batch, in milliseconds",
+    }),
+    max_pending_readings: Type.Integer({
+      minimum: 1,
+      default: 20_000,
+      description: "Readings held in memory before connectors are slowed down",
+    }),
+    unit_mode: Type.Union([Type.Literal("base"), Type.Literal("canonical")], {
+      default: "base",
+      description:
+        "base: convert to W, Wh, V, ...; canonical: fix the spelling only",
+    }),
+    dedup_window: Type.Integer({
+      minimum: 0,
+      default: 100_000,
+      description: "Reading ids remembered to drop duplicates; 0 disables",
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ServerConfigSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    host: Type.String({
+      default: "127.0.0.1",
+      description: "Address of /health and /metrics",
+    }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 9464,
+      description: "Port of /health and /metrics; 0 picks a free port",
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const DeadLetterConfigSchema = Type.Object(
+  {
+    path: Type.Optional(
+      Type.String({
+        description:
+          "NDJSON file of rejected inputs; default <data_dir>/dead-letters.ndjson",
+      }),
+    ),
+    sqlite: Type.Boolean({
+      default: true,
+      description:
+        "Also store rejected inputs in the dead_letters table of the SQLite store",
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const COMMON = {
+  data_dir: Type.String({
+    default: "qubit-data",
+    description: "Folder of the embedded store, dead letters and state",
+  }),
+  outputs: Type.Array(OutputConfigSchema, {
+    default: [{ type: "sqlite" }],
+    description: "Where readings go; default the embedded SQLite store",
+  }),
+  dead_letter: DeadLetterConfigSchema,
+  pipeline: PipelineConfigSchema,
+  server: ServerConfigSchema,
+  log: Type.Object(
+    {
+      level: Type.Union(
+        ["trace", "debug", "info", "warn", "error", "fatal", "silent"].map(
+          (level) => Type.Literal(level),
+        ),
+        { default: "info" },
+      ),
+    },
+    { additionalProperties: false, default: {} },
+  ),
+};
+
+/** The whole config file: the common keys and one key per connector plugin. */
+export function runnerConfigSchema(
+  plugins: readonly ConnectorPlugin[],
+): TSchema {
+  const sections: Record<string, TSchema> = {};
+  for (const plugin of plugins) {
+    sections[plugin.protocol] = Type.Optional(
+      Type.Union(
+        [plugin.configSchema, Type.Array(plugin.configSchema, { minItems: 1 })],
+        {
+          description: `One ${plugin.protocol} connector, or a list of them`,
+        },
+      ),
+    );
+  }
+  return Type.Object(
+    { $schema: Type.Optional(Type.String()), ...COMMON, ...sections },
+    {
+      additionalProperties: false,
+      title: "Qubit Energy Connectors configuration",
+      $id: "https://schemas.qubit.energy/connectors/config.json",
+    },
+  );
+}
+
+/** A validated config file. Protocol sections stay untyped here. */
+export interface RunnerConfig {
+  data_dir: string;
+  outputs: (
+    | { type: "sqlite"; path?: string }
+    | { type: "stdout" }
+    | { type: "file"; path: string }
+  )[];
+  dead_letter: { path?: string; sqlite: boolean };
+  pipeline: {
+    batch_size: number;
+    batch_interval_ms: number;
+    max_pending_readings: number;
+    unit_mode: "base" | "canonical";
+    dedup_window: number;
+  };
+  server: { enabled: boolean; host: string; port: number };
+  log: { level: string };
+  [protocol: string]: unknown;
+}

@@ -1,0 +1,227 @@
+import { Kind, type TSchema } from "@sinclair/typebox";
+import {
+  Value,
+  type ValueError,
+  ValueErrorType,
+} from "@sinclair/typebox/value";
+import { ConfigError, type ConfigIssue } from "../errors.js";
+import { escapePointer } from "./env.js";
+
+/**
+ * Applies defaults to a config value and checks it against a TypeBox
+ * schema. Returns the completed value and every issue, each naming the
+ * path, the value and the fix. Strings where the schema wants a number or
+ * boolean are converted first, so `${VAR}` tokens can fill such fields.
+ */
+export function checkConfig<T>(
+  schema: TSchema,
+  input: unknown,
+  basePath = "",
+): { value: T; issues: ConfigIssue[] } {
+  const cloned = structuredClone(input);
+  const converted = Value.Convert(schema, cloned);
+  const value = Value.Default(schema, converted);
+  const issues = explain(schema, value, basePath);
+  return { value: value as T, issues };
+}
+
+/**
+ * Like {@link checkConfig}, but throws a {@link ConfigError} listing every
+ * error; warnings are returned.
+ */
+export function parseConfig<T>(
+  schema: TSchema,
+  input: unknown,
+  source?: string,
+): { value: T; warnings: ConfigIssue[] } {
+  const { value, issues } = checkConfig<T>(schema, input);
+  const errors = issues.filter((issue) => issue.severity !== "warning");
+  if (errors.length > 0) throw new ConfigError(errors, source);
+  return {
+    value,
+    warnings: issues.filter((issue) => issue.severity === "warning"),
+  };
+}
+
+/** Lists the issues of a value against a schema, descending into unions. */
+export function explain(
+  schema: TSchema,
+  value: unknown,
+  path = "",
+): ConfigIssue[] {
+  if (Value.Check(schema, value)) return [];
+  const seen = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  for (const error of Value.Errors(schema, value)) {
+    const at = `${path}${error.path}`;
+    const issue = describe(error, at);
+    if (issue === "descend") {
+      for (const nested of explainUnion(error.schema, error.value, at))
+        add(nested);
+      continue;
+    }
+    add(issue);
+  }
+  return issues;
+
+  function add(issue: ConfigIssue): void {
+    const key = `${issue.path}\u0000${issue.message}`;
+    if (seen.has(key)) return;
+    // A union error at a path that already has a precise issue adds nothing.
+    if (
+      issue.message.startsWith("does not match any allowed form") &&
+      issues.some((other) => other.path.startsWith(issue.path))
+    )
+      return;
+    seen.add(key);
+    issues.push({ severity: "error", ...issue });
+  }
+}
+
+function explainUnion(
+  schema: TSchema,
+  value: unknown,
+  path: string,
+): ConfigIssue[] {
+  const variants = (schema.anyOf ?? []) as TSchema[];
+  const sameType = variants.filter((variant) => typeMatches(variant, value));
+  const candidates = sameType.length > 0 ? sameType : variants;
+  let best: ConfigIssue[] | undefined;
+  for (const variant of candidates) {
+    const issues = explain(variant, value, path);
+    if (issues.length === 0) return [];
+    if (!best || issues.length < best.length) best = issues;
+  }
+  if (best && sameType.length > 0) return best;
+  return [
+    {
+      path,
+      message: `does not match any allowed form (${variants.map(describeSchema).join(", ")})`,
+      value,
+      fix: "use one of the forms listed",
+    },
+  ];
+}
+
+function typeMatches(schema: TSchema, value: unknown): boolean {
+  const type = schema.type;
+  if (Array.isArray(value)) return type === "array";
+  if (value === null) return type === "null";
+  if (typeof value === "object")
+    return type === "object" || schema[Kind] === "Record";
+  if (typeof value === "string")
+    return type === "string" || typeof schema.const === "string";
+  if (typeof value === "number")
+    return (
+      type === "number" ||
+      type === "integer" ||
+      typeof schema.const === "number"
+    );
+  if (typeof value === "boolean")
+    return type === "boolean" || typeof schema.const === "boolean";
+  return false;
+}
+
+function describeSchema(schema: TSchema): string {
+  if (schema.const !== undefined) return JSON.stringify(schema.const);
+  if (schema.anyOf)
+    return (schema.anyOf as TSchema[]).map(describeSchema).join(" | ");
+  if (schema.type === "array") return "a list";
+  if (schema.type === "object") return "an object";
+  return `a ${String(schema.type ?? schema[Kind]).toLowerCase()}`;
+}
+
+function literalValues(schema: TSchema): unknown[] | undefined {
+  const variants = schema.anyOf as TSchema[] | undefined;
+  if (!variants?.every((variant) => variant.const !== undefined))
+    return undefined;
+  return variants.map((variant) => variant.const);
+}
+
+function describe(error: ValueError, path: string): ConfigIssue | "descend" {
+  const { schema, value } = error;
+  switch (error.type) {
+    case ValueErrorType.Union: {
+      const allowed = literalValues(schema);
+      if (allowed) {
+        return {
+          path,
+          message: "is not an allowed value",
+          value,
+          fix: `use one of ${allowed.map((item) => JSON.stringify(item)).join(", ")}`,
+        };
+      }
+      return "descend";
+    }
+    case ValueErrorType.ObjectAdditionalProperties: {
+      return {
+        path,
+        message: "is not a known option",
+        value,
+        fix: suggestKey(error),
+      };
+    }
+    case ValueErrorType.ObjectRequiredProperty:
+      return {
+        path,
+        message: "is required",
+        fix: schema.description ? `add it: ${schema.description}` : "add it",
+      };
+    case ValueErrorType.Literal:
+      return {
+        path,
+        message: `must be ${JSON.stringify(schema.const)}`,
+        value,
+      };
+    default: {
+      const unit = schema.description ? ` (${schema.description})` : "";
+      return { path, message: `${lowerFirst(error.message)}${unit}`, value };
+    }
+  }
+}
+
+function suggestKey(error: ValueError): string {
+  const key = error.path.split("/").pop() ?? "";
+  const parentSchema = (error as ValueError & { schema: TSchema }).schema;
+  const known = Object.keys(
+    (parentSchema.properties as object | undefined) ?? {},
+  );
+  const close = known
+    .map((name) => ({
+      name,
+      distance: editDistance(key.toLowerCase(), name.toLowerCase()),
+    }))
+    .filter(
+      (entry) =>
+        entry.distance <= Math.max(2, Math.floor(entry.name.length / 3)),
+    )
+    .sort((a, b) => a.distance - b.distance)[0];
+  if (close) return `did you mean "${close.name}"?`;
+  return known.length > 0
+    ? `remove it; known options here: ${known.join(", ")}`
+    : "remove it";
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const saved = row[j]!;
+      row[j] = Math.min(
+        row[j]! + 1,
+        row[j - 1]! + 1,
+        previous + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      previous = saved;
+    }
+  }
+  return row[b.length]!;
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+export { escapePointer };

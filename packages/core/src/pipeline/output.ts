@@ -1,0 +1,175 @@
+import { once } from "node:events";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Writable } from "node:stream";
+import type { SourceLocation } from "../errors.js";
+import type { TimeSeries } from "../timeseries/schema.js";
+
+/**
+ * A destination of readings. `write` resolves only when the batch is
+ * stored (or in the output's own durable buffer); the pipeline retries a
+ * batch whose write rejects, so an output must accept the same batch
+ * twice without harm where it can (readings carry deterministic ids).
+ */
+export interface Output {
+  readonly name: string;
+  open?(): Promise<void>;
+  write(readings: readonly TimeSeries[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An input that did not become a valid reading, with why and where. */
+export interface DeadLetter {
+  /** When it was rejected, ISO 8601 UTC. */
+  at: string;
+  connector: string;
+  protocol: string;
+  /** Stable error code, for example `QUBIT_MQTT_PAYLOAD_NOT_JSON`. */
+  code: string;
+  /** What is invalid, what it must be and what was received. */
+  reason: string;
+  location: SourceLocation;
+  fix?: string;
+  /** The raw input: text as is, binary as base64, objects as JSON. */
+  raw: string;
+  raw_encoding: "utf8" | "base64" | "json";
+}
+
+/** A destination of dead letters. */
+export interface DeadLetterOutput {
+  readonly name: string;
+  write(letters: readonly DeadLetter[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Keeps readings in memory; for tests and for library users. */
+export class MemoryOutput implements Output {
+  readonly name: string;
+  readonly readings: TimeSeries[] = [];
+  readonly batches: number[] = [];
+
+  constructor(name = "memory") {
+    this.name = name;
+  }
+
+  async write(readings: readonly TimeSeries[]): Promise<void> {
+    this.batches.push(readings.length);
+    for (const reading of readings) this.readings.push(reading);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Drops every reading; the benchmark's sink. */
+export class NullOutput implements Output {
+  readonly name = "null";
+  count = 0;
+
+  async write(readings: readonly TimeSeries[]): Promise<void> {
+    this.count += readings.length;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Writes one JSON object per line to a stream or file, waiting for the
+ * stream to drain so a slow disk or pipe slows the pipeline down instead
+ * of filling memory.
+ */
+export class NdjsonWriter<T> {
+  private readonly stream: Writable;
+  private readonly ownsStream: boolean;
+
+  constructor(target: Writable | string) {
+    if (typeof target === "string") {
+      mkdirSync(dirname(target), { recursive: true });
+      this.stream = createWriteStream(target, { flags: "a" });
+      this.ownsStream = true;
+    } else {
+      this.stream = target;
+      this.ownsStream = false;
+    }
+  }
+
+  async write(items: readonly T[]): Promise<void> {
+    if (items.length === 0) return;
+    let text = "";
+    for (const item of items) text += `${JSON.stringify(item)}\n`;
+    if (!this.stream.write(text)) await once(this.stream, "drain");
+  }
+
+  async close(): Promise<void> {
+    if (!this.ownsStream) return;
+    await new Promise<void>((resolve, reject) => {
+      this.stream.end((error?: Error | null) =>
+        error ? reject(error) : resolve(),
+      );
+    });
+  }
+}
+
+/** Writes readings as NDJSON to stdout, a stream or a file (appending). */
+export class NdjsonOutput implements Output {
+  readonly name: string;
+  private readonly writer: NdjsonWriter<TimeSeries>;
+
+  constructor(target: Writable | string, name = "ndjson") {
+    this.name = name;
+    this.writer = new NdjsonWriter(target);
+  }
+
+  write(readings: readonly TimeSeries[]): Promise<void> {
+    return this.writer.write(readings);
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+}
+
+/** Writes dead letters as NDJSON to a stream or file (appending). */
+export class NdjsonDeadLetterOutput implements DeadLetterOutput {
+  readonly name: string;
+  private readonly writer: NdjsonWriter<DeadLetter>;
+
+  constructor(target: Writable | string, name = "dead-letter-file") {
+    this.name = name;
+    this.writer = new NdjsonWriter(target);
+  }
+
+  write(letters: readonly DeadLetter[]): Promise<void> {
+    return this.writer.write(letters);
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+}
+
+/**
+ * Keeps the most recent dead letters in memory (`limit`, default 10,000),
+ * counting those it had to drop; the default when no file is configured.
+ */
+export class MemoryDeadLetterOutput implements DeadLetterOutput {
+  readonly name = "dead-letter-memory";
+  readonly letters: DeadLetter[] = [];
+  dropped = 0;
+  private readonly limit: number;
+
+  constructor(limit = 10_000) {
+    this.limit = limit;
+  }
+
+  async write(letters: readonly DeadLetter[]): Promise<void> {
+    for (const letter of letters) {
+      this.letters.push(letter);
+      if (this.letters.length > this.limit) {
+        this.letters.shift();
+        this.dropped += 1;
+      }
+    }
+  }
+
+  async close(): Promise<void> {}
+}

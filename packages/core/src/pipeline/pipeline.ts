@@ -1,0 +1,627 @@
+import { EventEmitter } from "node:events";
+import type {
+  Diagnostic,
+  PipelineEntry,
+  SourceMessage,
+} from "../connector/message.js";
+import type { MessageSink } from "../connector/sink.js";
+import { QubitError } from "../errors.js";
+import { type Logger, noopLogger, rateLimited } from "../logger.js";
+import { type BoundCounter, MetricsRegistry } from "../metrics/registry.js";
+import { normalizeReadingUnit, type UnitMode } from "../timeseries/reading.js";
+import type { TimeSeries } from "../timeseries/schema.js";
+import { checkReading } from "../timeseries/validate.js";
+import { toDeadLetter } from "./dead-letter.js";
+import {
+  type DeadLetter,
+  type DeadLetterOutput,
+  MemoryDeadLetterOutput,
+  type Output,
+} from "./output.js";
+
+/** Options of {@link Pipeline}. */
+export interface PipelineOptions {
+  /** Where readings go; a batch is done when every output has it. */
+  outputs: Output[];
+  /** Where rejects go; default an in-memory ring of 10,000. */
+  deadLetters?: DeadLetterOutput[];
+  /** Readings per batch; default 500. */
+  batchSize?: number;
+  /** Longest a reading waits for its batch to fill, in ms; default 200. */
+  batchIntervalMs?: number;
+  /**
+   * Readings held (batched or being written) above which the pipeline
+   * reports itself saturated and connectors slow down; default 20,000.
+   */
+  maxPendingReadings?: number;
+  /** `base` converts values to base units (default); `canonical` keeps the scale. */
+  unitMode?: UnitMode;
+  /** Reading ids remembered to drop duplicates; default 100,000, 0 disables. */
+  dedupWindow?: number;
+  /** First retry delay of a failed output write, in ms; default 100. */
+  retryInitialDelayMs?: number;
+  /** Longest retry delay of a failed output write, in ms; default 30,000. */
+  retryMaxDelayMs?: number;
+  logger?: Logger;
+  registry?: MetricsRegistry;
+  /** Pipeline name in metrics and logs; default `main`. */
+  name?: string;
+  now?: () => number;
+}
+
+/** Counts of what a pipeline did, per connector and in total. */
+export interface PipelineStats {
+  messages: number;
+  readings_written: number;
+  readings_invalid: number;
+  readings_duplicate: number;
+  dead_letters: number;
+  diagnostics: number;
+  pending_readings: number;
+  by_connector: Record<
+    string,
+    {
+      messages: number;
+      readings: number;
+      dead_letters: number;
+      diagnostics: number;
+    }
+  >;
+}
+
+interface Batch {
+  readings: TimeSeries[];
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: Error) => void;
+  done: Set<Output>;
+}
+
+interface ConnectorCounters {
+  messages: number;
+  readings: number;
+  dead_letters: number;
+  diagnostics: number;
+  metrics: {
+    messages: BoundCounter;
+    readings: BoundCounter;
+    invalid: BoundCounter;
+    duplicate: BoundCounter;
+  };
+}
+
+/** Events of a {@link Pipeline}. */
+export interface PipelineEvents {
+  diagnostic: [Diagnostic & { connector: string }];
+  "dead-letter": [DeadLetter];
+  written: [readonly TimeSeries[]];
+}
+
+const resolved = Promise.resolve();
+
+/**
+ * The stage after the connectors: unit normalisation, schema validation,
+ * de-duplication, batching by size and time, and writing to the outputs
+ * with retry. Rejected inputs and invalid readings go to the dead-letter
+ * outputs with their reason and place. Batches are written one at a time
+ * in order, so readings of one series stay in order.
+ */
+export class Pipeline
+  extends EventEmitter<PipelineEvents>
+  implements MessageSink
+{
+  readonly name: string;
+  private readonly outputs: Output[];
+  private readonly deadLetterOutputs: DeadLetterOutput[];
+  private readonly batchSize: number;
+  private readonly batchIntervalMs: number;
+  private readonly maxPending: number;
+  private readonly unitMode: UnitMode;
+  private readonly dedupWindow: number;
+  private readonly retryInitialDelayMs: number;
+  private readonly retryMaxDelayMs: number;
+  private readonly logger: Logger;
+  private readonly registry: MetricsRegistry;
+  private readonly now: () => number;
+
+  private current: Batch | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly sealed: Batch[] = [];
+  private writing = false;
+  private pending = 0;
+  private closed = false;
+  private readonly seen = new Set<string>();
+  private waiters: (() => void)[] = [];
+  private deadLetterChain: Promise<void> = resolved;
+  private readonly counters = new Map<string, ConnectorCounters>();
+  private readonly totals = {
+    messages: 0,
+    readings_written: 0,
+    readings_invalid: 0,
+    readings_duplicate: 0,
+    dead_letters: 0,
+    diagnostics: 0,
+  };
+  private readonly logLimits = new Map<
+    string,
+    ReturnType<typeof rateLimited>
+  >();
+  private readonly metric;
+
+  constructor(options: PipelineOptions) {
+    super();
+    this.name = options.name ?? "main";
+    this.outputs = options.outputs;
+    this.deadLetterOutputs = options.deadLetters ?? [
+      new MemoryDeadLetterOutput(),
+    ];
+    this.batchSize = options.batchSize ?? 500;
+    this.batchIntervalMs = options.batchIntervalMs ?? 200;
+    this.maxPending = options.maxPendingReadings ?? 20_000;
+    this.unitMode = options.unitMode ?? "base";
+    this.dedupWindow = options.dedupWindow ?? 100_000;
+    this.retryInitialDelayMs = options.retryInitialDelayMs ?? 100;
+    this.retryMaxDelayMs = options.retryMaxDelayMs ?? 30_000;
+    this.logger = (options.logger ?? noopLogger).child({ pipeline: this.name });
+    this.registry = options.registry ?? new MetricsRegistry();
+    this.now = options.now ?? Date.now;
+
+    const registry = this.registry;
+    this.metric = {
+      messages: registry.counter(
+        "qubit_pipeline_messages_total",
+        "Messages submitted to the pipeline",
+      ),
+      readings: registry.counter(
+        "qubit_readings_accepted_total",
+        "Readings accepted into a batch",
+      ),
+      invalid: registry.counter(
+        "qubit_readings_invalid_total",
+        "Readings that failed schema validation",
+      ),
+      duplicate: registry.counter(
+        "qubit_readings_duplicate_total",
+        "Readings dropped as duplicates by id",
+      ),
+      deadLetters: registry.counter(
+        "qubit_dead_letters_total",
+        "Inputs sent to the dead-letter output",
+      ),
+      diagnostics: registry.counter(
+        "qubit_diagnostics_total",
+        "Warnings raised while converting inputs",
+      ),
+      written: registry.counter(
+        "qubit_readings_written_total",
+        "Readings written per output",
+      ),
+      outputErrors: registry.counter(
+        "qubit_output_errors_total",
+        "Failed output writes",
+      ),
+      writeSeconds: registry.histogram(
+        "qubit_output_write_seconds",
+        "Duration of output writes",
+      ),
+      pending: registry
+        .gauge(
+          "qubit_pipeline_pending_readings",
+          "Readings batched or being written",
+        )
+        .with({ pipeline: this.name }),
+    };
+  }
+
+  /** True while more readings are pending than `maxPendingReadings`. */
+  get saturated(): boolean {
+    return this.pending >= this.maxPending;
+  }
+
+  /** Number of readings batched or being written. */
+  get pendingReadings(): number {
+    return this.pending;
+  }
+
+  /** Resolves when the pipeline is below its pending limit. */
+  whenWritable(): Promise<void> {
+    if (!this.saturated || this.closed) return resolved;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Opens every output that needs it. */
+  async open(): Promise<void> {
+    for (const output of this.outputs) await output.open?.();
+  }
+
+  /** Validates and batches the readings of one message; see {@link MessageSink.submit}. */
+  submit(entry: PipelineEntry): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(
+        new QubitError(
+          "QUBIT_CORE_PIPELINE_CLOSED",
+          "The pipeline is closed; the message was not accepted",
+        ),
+      );
+    }
+    const { message, result } = entry;
+    const connector = message.source.connector ?? message.protocol;
+    const counters = this.countersFor(connector);
+    counters.messages += 1;
+    this.totals.messages += 1;
+    counters.metrics.messages.inc();
+
+    const letters: DeadLetter[] = [];
+    for (const diagnostic of result.diagnostics)
+      this.onDiagnostic(message, connector, diagnostic);
+    for (const reject of result.rejects) {
+      letters.push(toDeadLetter(message, reject, this.now()));
+    }
+
+    let added = 0;
+    let batch: Batch | undefined;
+    for (const reading of result.readings) {
+      normalizeReadingUnit(reading, this.unitMode);
+      const problem = checkReading(reading);
+      if (problem !== undefined) {
+        this.totals.readings_invalid += 1;
+        counters.metrics.invalid.inc();
+        letters.push(
+          toDeadLetter(
+            message,
+            {
+              code: "QUBIT_CORE_READING_INVALID",
+              message: `Invalid reading ${reading.metric ?? "(no metric)"} of ${reading.asset_id ?? "(no asset)"}: ${problem}`,
+              location: { metric: reading.metric },
+              fix: "fix the mapping that produced this reading, or the device value",
+            },
+            this.now(),
+          ),
+        );
+        continue;
+      }
+      if (this.isDuplicate(reading.id)) {
+        this.totals.readings_duplicate += 1;
+        counters.metrics.duplicate.inc();
+        continue;
+      }
+      batch ??= this.currentBatch();
+      batch.readings.push(reading);
+      added += 1;
+    }
+
+    counters.readings += added;
+    if (added > 0) {
+      counters.metrics.readings.inc(added);
+      this.pending += added;
+      this.metric.pending.set(this.pending);
+    }
+    const readingsDone = batch ? batch.promise : resolved;
+    if (batch && batch.readings.length >= this.batchSize) this.seal();
+
+    if (letters.length === 0) return readingsDone;
+    counters.dead_letters += letters.length;
+    const lettersDone = this.writeDeadLetters(connector, letters);
+    return batch
+      ? Promise.all([readingsDone, lettersDone]).then(() => undefined)
+      : lettersDone;
+  }
+
+  /**
+   * Submits readings that did not come through a connector, for library
+   * users who build readings themselves.
+   */
+  writeReadings(readings: TimeSeries[], connector = "api"): Promise<void> {
+    const message: SourceMessage = {
+      protocol: "api",
+      kind: "readings",
+      source: { protocol: "api", address: "", connector },
+      receivedAt: this.now(),
+      raw: readings,
+      convert: () => ({ readings, rejects: [], diagnostics: [] }),
+      toTimeSeries: () => readings,
+    };
+    return this.submit({ message, result: message.convert() });
+  }
+
+  /** Writes the open batch now and resolves when everything pending is written. */
+  async flush(): Promise<void> {
+    this.seal();
+    const last = this.sealed[this.sealed.length - 1];
+    await Promise.all([
+      last?.promise.catch(() => undefined),
+      this.deadLetterChain,
+    ]);
+  }
+
+  /**
+   * Flushes and closes the outputs. When outputs still fail after
+   * `timeoutMs` (default 30,000), the pending batches are rejected, so
+   * their inputs are not acknowledged and the sources can send them again.
+   */
+  async close(timeoutMs = 30_000): Promise<void> {
+    if (this.closed) return;
+    this.seal();
+    this.closed = true;
+    const last = this.sealed[this.sealed.length - 1];
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    const outcome = await Promise.race([
+      Promise.all([last?.promise.catch(() => undefined), this.deadLetterChain]),
+      timedOut,
+    ]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      const lost = this.sealed.reduce(
+        (sum, batch) => sum + batch.readings.length,
+        0,
+      );
+      this.logger.error(
+        { pending_readings: lost, timeout_ms: timeoutMs },
+        "Outputs did not accept the pending readings before shutdown; they were not acknowledged and sources may send them again",
+      );
+      for (const batch of this.sealed.splice(0)) {
+        batch.reject(
+          new QubitError(
+            "QUBIT_CORE_PIPELINE_CLOSED",
+            "The pipeline closed before the batch was written",
+          ),
+        );
+      }
+    }
+    for (const waiter of this.waiters.splice(0)) waiter();
+    for (const output of this.outputs) {
+      await output
+        .close()
+        .catch((error: unknown) =>
+          this.logger.error(
+            { output: output.name, err: error },
+            "Output failed to close",
+          ),
+        );
+    }
+    for (const output of this.deadLetterOutputs) {
+      await output
+        .close()
+        .catch((error: unknown) =>
+          this.logger.error(
+            { output: output.name, err: error },
+            "Dead-letter output failed to close",
+          ),
+        );
+    }
+  }
+
+  /** Returns what the pipeline did so far. */
+  stats(): PipelineStats {
+    return {
+      ...this.totals,
+      pending_readings: this.pending,
+      by_connector: Object.fromEntries(
+        [...this.counters].map(([name, counters]) => [
+          name,
+          {
+            messages: counters.messages,
+            readings: counters.readings,
+            dead_letters: counters.dead_letters,
+            diagnostics: counters.diagnostics,
+          },
+        ]),
+      ),
+    };
+  }
+
+  private countersFor(connector: string): ConnectorCounters {
+    let counters = this.counters.get(connector);
+    if (!counters) {
+      const labels = { connector };
+      counters = {
+        messages: 0,
+        readings: 0,
+        dead_letters: 0,
+        diagnostics: 0,
+        metrics: {
+          messages: this.metric.messages.with(labels),
+          readings: this.metric.readings.with(labels),
+          invalid: this.metric.invalid.with(labels),
+          duplicate: this.metric.duplicate.with(labels),
+        },
+      };
+      this.counters.set(connector, counters);
+    }
+    return counters;
+  }
+
+  private isDuplicate(id: string): boolean {
+    if (this.dedupWindow === 0) return false;
+    if (this.seen.has(id)) return true;
+    this.seen.add(id);
+    if (this.seen.size > this.dedupWindow) {
+      const oldest = this.seen.values().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+    return false;
+  }
+
+  private currentBatch(): Batch {
+    if (this.current) return this.current;
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A caller that does not wait for its batch must not cause an
+    // unhandled rejection when the pipeline closes on a failing output.
+    promise.catch(() => undefined);
+    this.current = { readings: [], promise, resolve, reject, done: new Set() };
+    this.timer = setTimeout(() => this.seal(), this.batchIntervalMs);
+    return this.current;
+  }
+
+  private seal(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.current;
+    if (!batch) return;
+    this.current = undefined;
+    if (batch.readings.length === 0) {
+      batch.resolve();
+      return;
+    }
+    this.sealed.push(batch);
+    if (!this.writing) void this.writeSealed();
+  }
+
+  private async writeSealed(): Promise<void> {
+    this.writing = true;
+    while (this.sealed.length > 0) {
+      const batch = this.sealed[0]!;
+      const written = await this.writeWithRetry(batch);
+      if (!written) break;
+      this.sealed.shift();
+      this.pending -= batch.readings.length;
+      this.totals.readings_written += batch.readings.length;
+      this.metric.pending.set(this.pending);
+      batch.resolve();
+      if (this.listenerCount("written") > 0)
+        this.emit("written", batch.readings);
+      if (!this.saturated && this.waiters.length > 0) {
+        for (const waiter of this.waiters.splice(0)) waiter();
+      }
+    }
+    this.writing = false;
+  }
+
+  private async writeWithRetry(batch: Batch): Promise<boolean> {
+    let delay = this.retryInitialDelayMs;
+    for (let attempt = 1; ; attempt += 1) {
+      const failures: { output: Output; error: unknown }[] = [];
+      await Promise.all(
+        this.outputs
+          .filter((output) => !batch.done.has(output))
+          .map(async (output) => {
+            const started = performance.now();
+            try {
+              await output.write(batch.readings);
+              batch.done.add(output);
+              this.metric.written.inc(
+                { output: output.name },
+                batch.readings.length,
+              );
+              this.metric.writeSeconds
+                .with({ output: output.name })
+                .observe((performance.now() - started) / 1000);
+            } catch (error) {
+              failures.push({ output, error });
+              this.metric.outputErrors.inc({ output: output.name });
+            }
+          }),
+      );
+      if (failures.length === 0) return true;
+      for (const { output, error } of failures) {
+        this.logger.warn(
+          {
+            output: output.name,
+            attempt,
+            readings: batch.readings.length,
+            retry_in_ms: delay,
+            err: error,
+          },
+          "Output write failed; retrying the batch",
+        );
+      }
+      if (!this.sealed.includes(batch)) return false;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (!this.sealed.includes(batch)) return false;
+      delay = Math.min(delay * 2, this.retryMaxDelayMs);
+    }
+  }
+
+  private writeDeadLetters(
+    connector: string,
+    letters: DeadLetter[],
+  ): Promise<void> {
+    this.totals.dead_letters += letters.length;
+    for (const letter of letters) {
+      this.metric.deadLetters.inc({ connector, code: letter.code });
+      this.logRateLimited(
+        `reject:${connector}:${letter.code}`,
+        "warn",
+        {
+          connector,
+          code: letter.code,
+          location: letter.location,
+          reason: letter.reason,
+        },
+        "Input rejected to the dead-letter output",
+      );
+      if (this.listenerCount("dead-letter") > 0)
+        this.emit("dead-letter", letter);
+    }
+    this.deadLetterChain = this.deadLetterChain.then(async () => {
+      for (const output of this.deadLetterOutputs) {
+        try {
+          await output.write(letters);
+        } catch (error) {
+          this.logger.error(
+            { output: output.name, dead_letters: letters.length, err: error },
+            "Dead-letter output failed; the letters are only in the log",
+          );
+        }
+      }
+    });
+    return this.deadLetterChain;
+  }
+
+  private onDiagnostic(
+    message: SourceMessage,
+    connector: string,
+    diagnostic: Diagnostic,
+  ): void {
+    this.totals.diagnostics += 1;
+    this.countersFor(connector).diagnostics += 1;
+    this.metric.diagnostics.inc({ connector, code: diagnostic.code });
+    const location = {
+      address: message.source.address,
+      ...diagnostic.location,
+    };
+    this.logRateLimited(
+      `diag:${connector}:${diagnostic.code}`,
+      "warn",
+      {
+        connector,
+        code: diagnostic.code,
+        location,
+        reason: diagnostic.message,
+      },
+      "Input converted with a warning",
+    );
+    if (this.listenerCount("diagnostic") > 0) {
+      this.emit("diagnostic", { ...diagnostic, location, connector });
+    }
+  }
+
+  private logRateLimited(
+    key: string,
+    level: "warn" | "error",
+    context: Record<string, unknown>,
+    text: string,
+  ): void {
+    let limit = this.logLimits.get(key);
+    if (!limit) {
+      limit = rateLimited(10, 60_000, this.now);
+      this.logLimits.set(key, limit);
+    }
+    const { allowed, suppressed } = limit();
+    if (!allowed) return;
+    this.logger[level](
+      suppressed > 0 ? { ...context, suppressed } : context,
+      text,
+    );
+  }
+}

@@ -1,0 +1,108 @@
+import { Type } from "@sinclair/typebox";
+import { describe, expect, it } from "vitest";
+import {
+  ConfigError,
+  checkConfig,
+  parseConfig,
+  substituteEnv,
+} from "../src/index.js";
+
+describe("substituteEnv", () => {
+  it("replaces variables and defaults", () => {
+    const { value, issues } = substituteEnv(
+      {
+        auth: { username: "${USER_NAME}", password: "${PASS:-secret}" },
+        list: ["${HOST}:1883"],
+        literal: "$${HOME}",
+      },
+      { USER_NAME: "meter", HOST: "broker" },
+    );
+    expect(issues).toEqual([]);
+    expect(value).toEqual({
+      auth: { username: "meter", password: "secret" },
+      list: ["broker:1883"],
+      literal: "${HOME}",
+    });
+  });
+
+  it("names the path of an unset variable", () => {
+    const { issues } = substituteEnv(
+      { mqtt: { auth: { password: "${MQTT_PASSWORD}" } } },
+      {},
+    );
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ path: "/mqtt/auth/password" });
+    expect(issues[0]?.message).toMatch(/MQTT_PASSWORD is not set/);
+    expect(issues[0]?.fix).toMatch(/MQTT_PASSWORD:-default/);
+  });
+});
+
+describe("checkConfig", () => {
+  const schema = Type.Object(
+    {
+      broker: Type.String({ description: "Broker URL" }),
+      qos: Type.Optional(
+        Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], {
+          default: 1,
+        }),
+      ),
+      keepalive: Type.Number({ default: 60, description: "seconds" }),
+      topics: Type.Union([Type.String(), Type.Array(Type.String())]),
+    },
+    { additionalProperties: false },
+  );
+
+  it("applies defaults and converts strings from env tokens", () => {
+    const { value, issues } = checkConfig<{ qos: number; keepalive: number }>(
+      schema,
+      {
+        broker: "mqtt://x",
+        topics: "a/#",
+        keepalive: "30",
+      },
+    );
+    expect(issues).toEqual([]);
+    expect(value.qos).toBe(1);
+    expect(value.keepalive).toBe(30);
+  });
+
+  it("names the path, the value and the fix", () => {
+    const { issues } = checkConfig(schema, {
+      broker: "mqtt://x",
+      topics: "a",
+      qos: 3,
+      keeplive: 5,
+    });
+    const qos = issues.find((issue) => issue.path === "/qos");
+    expect(qos?.value).toBe(3);
+    expect(qos?.fix).toMatch(/0, 1, 2/);
+    const typo = issues.find((issue) => issue.path === "/keeplive");
+    expect(typo?.message).toMatch(/not a known option/);
+    expect(typo?.fix).toMatch(/did you mean "keepalive"/);
+  });
+
+  it("reports a missing required key", () => {
+    const { issues } = checkConfig(schema, { topics: "a" });
+    expect(issues.find((issue) => issue.path === "/broker")?.message).toBe(
+      "is required",
+    );
+  });
+
+  it("descends into the matching union member", () => {
+    const { issues } = checkConfig(schema, { broker: "x", topics: ["a", {}] });
+    expect(issues.map((issue) => issue.path)).toContain("/topics/1");
+  });
+
+  it("throws a ConfigError listing every issue", () => {
+    expect(() => parseConfig(schema, { qos: 7 }, "config.json")).toThrow(
+      ConfigError,
+    );
+    try {
+      parseConfig(schema, { qos: 7 }, "config.json");
+    } catch (error) {
+      expect((error as ConfigError).message).toMatch(/config.json/);
+      expect((error as ConfigError).message).toMatch(/\/broker: is required/);
+      expect((error as ConfigError).code).toBe("QUBIT_CORE_CONFIG_INVALID");
+    }
+  });
+});

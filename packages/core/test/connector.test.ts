@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import {
+  BaseConnector,
+  BasicMessage,
+  createReading,
+  MemoryOutput,
+  Pipeline,
+  type SourceMessage,
+  type TimeSeries,
+} from "../src/index.js";
+
+/** A finite test source that delivers `count` messages of one reading each. */
+class CountingSource extends BaseConnector<SourceMessage> {
+  readonly protocol = "count";
+  override readonly finite = true;
+  private readonly count: number;
+
+  constructor(count: number) {
+    super("count-1");
+    this.count = count;
+  }
+
+  protected async start(): Promise<void> {
+    void this.run();
+  }
+
+  protected async stop(): Promise<void> {}
+
+  private async run(): Promise<void> {
+    const accepted: Promise<void>[] = [];
+    for (let index = 0; index < this.count; index += 1) {
+      if (this.sinkSaturated) await this.whenSinkWritable();
+      const reading = createReading({
+        asset_id: "a",
+        metric: "m",
+        value: index,
+        unit: "W",
+        timestamp: index * 1000,
+        source: {
+          protocol: "count",
+          address: `n${index}`,
+          connector: this.name,
+        },
+      });
+      accepted.push(
+        this.deliver(
+          new BasicMessage({
+            protocol: "count",
+            kind: index % 2 === 0 ? "even" : "odd",
+            source: reading.source,
+            receivedAt: this.now(),
+            raw: String(index),
+            convert: () => ({
+              readings: [reading],
+              rejects: [],
+              diagnostics: [],
+            }),
+          }),
+        ),
+      );
+    }
+    await Promise.all(accepted);
+    this.markFinished();
+  }
+}
+
+describe("BaseConnector", () => {
+  it("process() yields every reading in batches and ends with the source", async () => {
+    const source = new CountingSource(1200);
+    const values: number[] = [];
+    for await (const batch of source.process({ batchSize: 500 })) {
+      expect(batch.length).toBeLessThanOrEqual(500);
+      for (const reading of batch) values.push(reading.value as number);
+    }
+    expect(values).toHaveLength(1200);
+    expect(values[1199]).toBe(1199);
+    expect(source.status).toBe("completed");
+  });
+
+  it("runs handlers by kind and adds the readings they return", async () => {
+    const source = new CountingSource(4);
+    const output = new MemoryOutput();
+    const pipeline = new Pipeline({ outputs: [output], batchIntervalMs: 1 });
+    source.attach(pipeline);
+    const seen: string[] = [];
+    source.onMessage("even", (message) => {
+      seen.push(message.source.address);
+      return createReading({
+        asset_id: "a",
+        metric: "derived",
+        value: 1,
+        timestamp: Number(message.raw) * 1000,
+        source: message.source,
+      });
+    });
+    await source.connect();
+    await source.finished;
+    await pipeline.close();
+    expect(seen).toEqual(["n0", "n2"]);
+    expect(
+      output.readings.filter((r: TimeSeries) => r.metric === "derived"),
+    ).toHaveLength(2);
+  });
+
+  it("keeps going when a handler throws, and records the fault", async () => {
+    const source = new CountingSource(3);
+    const output = new MemoryOutput();
+    const pipeline = new Pipeline({ outputs: [output], batchIntervalMs: 1 });
+    source.attach(pipeline);
+    const faults: string[] = [];
+    source.on("fault", (fault) => faults.push(fault.code));
+    source.onMessage("*", () => {
+      throw new Error("user bug");
+    });
+    await source.connect();
+    await source.finished;
+    await pipeline.close();
+    expect(output.readings).toHaveLength(3);
+    expect(faults).toEqual([
+      "QUBIT_CORE_HANDLER_FAILED",
+      "QUBIT_CORE_HANDLER_FAILED",
+      "QUBIT_CORE_HANDLER_FAILED",
+    ]);
+    expect(source.health().last_error?.message).toMatch(/user bug/);
+  });
+
+  it("reports health", async () => {
+    const source = new CountingSource(2);
+    await source.connect();
+    await source.finished;
+    const health = source.health();
+    expect(health).toMatchObject({
+      name: "count-1",
+      protocol: "count",
+      status: "completed",
+      messages_received: 2,
+    });
+  });
+});

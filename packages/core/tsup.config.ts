@@ -1,0 +1,3 @@
+import { packageConfig } from "../../tools/tsup-config.js";
+
+export default packageConfig({ index: "src/index.ts" });
