@@ -76,6 +76,12 @@ export type {
   ConnectorPlugin,
 } from "./plugin.js";
 export {
+  QualityMonitor,
+  type QualityOptions,
+  type RangeRule,
+  type SourceQuality,
+} from "./quality/monitor.js";
+export {
   FileStateStore,
   MemoryStateStore,
   type StateStore,

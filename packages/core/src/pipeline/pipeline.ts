@@ -8,6 +8,7 @@ import type { MessageSink } from "../connector/sink.js";
 import { QubitError } from "../errors.js";
 import { type Logger, noopLogger, rateLimited } from "../logger.js";
 import { type BoundCounter, MetricsRegistry } from "../metrics/registry.js";
+import type { QualityMonitor } from "../quality/monitor.js";
 import { normalizeReadingUnit, type UnitMode } from "../timeseries/reading.js";
 import type { TimeSeries } from "../timeseries/schema.js";
 import { checkReading } from "../timeseries/validate.js";
@@ -38,6 +39,8 @@ export interface PipelineOptions {
   unitMode?: UnitMode;
   /** Reading ids remembered to drop duplicates; default 100,000, 0 disables. */
   dedupWindow?: number;
+  /** Flags frozen and out-of-range values and scores each connector. */
+  quality?: QualityMonitor;
   /** First retry delay of a failed output write, in ms; default 100. */
   retryInitialDelayMs?: number;
   /** Longest retry delay of a failed output write, in ms; default 30,000. */
@@ -123,6 +126,7 @@ export class Pipeline
   private readonly logger: Logger;
   private readonly registry: MetricsRegistry;
   private readonly now: () => number;
+  private readonly quality: QualityMonitor | undefined;
 
   private current: Batch | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -165,6 +169,7 @@ export class Pipeline
     this.logger = (options.logger ?? noopLogger).child({ pipeline: this.name });
     this.registry = options.registry ?? new MetricsRegistry();
     this.now = options.now ?? Date.now;
+    this.quality = options.quality;
 
     const registry = this.registry;
     this.metric = {
@@ -285,6 +290,7 @@ export class Pipeline
         counters.metrics.duplicate.inc();
         continue;
       }
+      this.quality?.inspect(reading, connector);
       batch ??= this.currentBatch();
       batch.readings.push(reading);
       added += 1;
@@ -301,6 +307,7 @@ export class Pipeline
 
     if (letters.length === 0) return readingsDone;
     counters.dead_letters += letters.length;
+    this.quality?.recordRejected(connector, letters.length);
     const lettersDone = this.writeDeadLetters(connector, letters);
     return batch
       ? Promise.all([readingsDone, lettersDone]).then(() => undefined)

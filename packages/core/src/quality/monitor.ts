@@ -1,0 +1,252 @@
+import type { MetricsRegistry } from "../metrics/registry.js";
+import type { Flag, TimeSeries } from "../timeseries/schema.js";
+
+/** A range rule: readings of matching metrics outside it get `out_of_range`. */
+export interface RangeRule {
+  /** Metric name, or a pattern with `*` wildcards (`Voltage*`). */
+  metric: string;
+  min?: number;
+  max?: number;
+}
+
+/** Options of {@link QualityMonitor}. */
+export interface QualityOptions {
+  /**
+   * Flags a numeric value as `frozen_value` once it has repeated
+   * `min_repeats` times over at least `min_duration_ms`. Off unless given,
+   * because counters and night-time solar power legitimately stand still.
+   */
+  frozen?: { min_repeats: number; min_duration_ms: number; metrics?: string[] };
+  /** Plausible ranges per metric. */
+  ranges?: RangeRule[];
+}
+
+interface SeriesState {
+  lastTime: number;
+  lastValue: unknown;
+  repeats: number;
+  repeatStart: number;
+  interval: number;
+  received: number;
+  missed: number;
+}
+
+interface SourceState {
+  series: number;
+  valid: number;
+  rejected: number;
+  flagged: number;
+  received: number;
+  missed: number;
+}
+
+/** Data quality of one connector, as {@link QualityMonitor.report} returns it. */
+export interface SourceQuality {
+  /** Valid readings over valid readings plus rejected inputs and readings. */
+  reliability: number;
+  /** Readings received over readings expected from each series' interval. */
+  completeness: number;
+  valid: number;
+  rejected: number;
+  flagged: number;
+  missed: number;
+  series: number;
+}
+
+const MAX_SERIES = 200_000;
+
+function matcher(pattern: string): (metric: string) => boolean {
+  if (!pattern.includes("*")) return (metric) => metric === pattern;
+  const regex = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
+  return (metric) => regex.test(metric);
+}
+
+/**
+ * Watches the readings a pipeline accepts: flags frozen values and values
+ * out of their plausible range, estimates each series' interval to count
+ * missed readings, and scores each connector's reliability. Flags are
+ * added to the reading; the value is never changed.
+ */
+export class QualityMonitor {
+  private readonly series = new Map<string, SeriesState>();
+  private readonly sources = new Map<string, SourceState>();
+  private readonly frozen: QualityOptions["frozen"];
+  private readonly frozenMetric: (metric: string) => boolean;
+  private readonly ranges: {
+    matches: (metric: string) => boolean;
+    rule: RangeRule;
+  }[];
+
+  constructor(options: QualityOptions = {}, registry?: MetricsRegistry) {
+    this.frozen = options.frozen;
+    const frozenMatchers = (options.frozen?.metrics ?? ["*"]).map(matcher);
+    this.frozenMetric = (metric) =>
+      frozenMatchers.some((matches) => matches(metric));
+    this.ranges = (options.ranges ?? []).map((rule) => ({
+      matches: matcher(rule.metric),
+      rule,
+    }));
+    if (registry) this.export(registry);
+  }
+
+  /** Inspects one accepted reading; may add flags to it. */
+  inspect(reading: TimeSeries, connector: string): void {
+    const source = this.source(connector);
+    source.valid += 1;
+    const time = Date.parse(reading.timestamp);
+    const key = `${reading.org_id ?? ""}\u001f${reading.site_id ?? ""}\u001f${reading.asset_id}\u001f${reading.device_id ?? ""}\u001f${reading.metric}`;
+    let state = this.series.get(key);
+    if (!state) {
+      if (this.series.size >= MAX_SERIES) this.series.clear();
+      state = {
+        lastTime: time,
+        lastValue: reading.value,
+        repeats: 1,
+        repeatStart: time,
+        interval: 0,
+        received: 1,
+        missed: 0,
+      };
+      this.series.set(key, state);
+      source.series += 1;
+      source.received += 1;
+      this.checkRange(reading, source);
+      return;
+    }
+    this.countGap(state, source, time);
+    state.received += 1;
+    source.received += 1;
+    if (
+      reading.value === state.lastValue &&
+      typeof reading.value === "number"
+    ) {
+      state.repeats += 1;
+    } else {
+      state.repeats = 1;
+      state.repeatStart = time;
+    }
+    if (time > state.lastTime) state.lastTime = time;
+    state.lastValue = reading.value;
+    const frozen = this.frozen;
+    if (
+      frozen &&
+      state.repeats >= frozen.min_repeats &&
+      time - state.repeatStart >= frozen.min_duration_ms &&
+      this.frozenMetric(reading.metric)
+    ) {
+      this.addFlag(reading, "frozen_value", source);
+    }
+    this.checkRange(reading, source);
+  }
+
+  /** Counts rejected inputs and invalid readings of a connector. */
+  recordRejected(connector: string, count = 1): void {
+    this.source(connector).rejected += count;
+  }
+
+  /** Returns the data quality of each connector. */
+  report(): Record<string, SourceQuality> {
+    const result: Record<string, SourceQuality> = {};
+    for (const [name, source] of this.sources) {
+      const total = source.valid + source.rejected;
+      const expected = source.received + source.missed;
+      result[name] = {
+        reliability: total === 0 ? 1 : source.valid / total,
+        completeness: expected === 0 ? 1 : source.received / expected,
+        valid: source.valid,
+        rejected: source.rejected,
+        flagged: source.flagged,
+        missed: source.missed,
+        series: source.series,
+      };
+    }
+    return result;
+  }
+
+  private source(connector: string): SourceState {
+    let source = this.sources.get(connector);
+    if (!source) {
+      source = {
+        series: 0,
+        valid: 0,
+        rejected: 0,
+        flagged: 0,
+        received: 0,
+        missed: 0,
+      };
+      this.sources.set(connector, source);
+    }
+    return source;
+  }
+
+  private countGap(
+    state: SeriesState,
+    source: SourceState,
+    time: number,
+  ): void {
+    const gap = time - state.lastTime;
+    if (gap <= 0) return;
+    // The interval is the smallest gap seen: a missed reading only ever
+    // makes a gap longer.
+    if (state.interval === 0 || gap < state.interval) {
+      state.interval = gap;
+      return;
+    }
+    if (gap >= state.interval * 1.5) {
+      const missed = Math.round(gap / state.interval) - 1;
+      state.missed += missed;
+      source.missed += missed;
+    }
+  }
+
+  private checkRange(reading: TimeSeries, source: SourceState): void {
+    if (typeof reading.value !== "number") return;
+    for (const { matches, rule } of this.ranges) {
+      if (!matches(reading.metric)) continue;
+      const below = rule.min !== undefined && reading.value < rule.min;
+      const above = rule.max !== undefined && reading.value > rule.max;
+      if (below || above) this.addFlag(reading, "out_of_range", source);
+      return;
+    }
+  }
+
+  private addFlag(reading: TimeSeries, flag: Flag, source: SourceState): void {
+    const flags = reading.flags ?? [];
+    if (flags.includes(flag)) return;
+    flags.push(flag);
+    reading.flags = flags;
+    source.flagged += 1;
+  }
+
+  private export(registry: MetricsRegistry): void {
+    const reliability = registry.gauge(
+      "qubit_source_reliability",
+      "Valid readings over all inputs, per connector",
+    );
+    const completeness = registry.gauge(
+      "qubit_source_completeness",
+      "Readings received over readings expected, per connector",
+    );
+    const missed = registry.gauge(
+      "qubit_readings_missed",
+      "Readings missing from each series' regular interval, per connector",
+    );
+    const flagged = registry.gauge(
+      "qubit_readings_flagged",
+      "Readings flagged frozen or out of range, per connector",
+    );
+    registry.onCollect(() => {
+      for (const [connector, quality] of Object.entries(this.report())) {
+        reliability.with({ connector }).set(quality.reliability);
+        completeness.with({ connector }).set(quality.completeness);
+        missed.with({ connector }).set(quality.missed);
+        flagged.with({ connector }).set(quality.flagged);
+      }
+    });
+  }
+}
