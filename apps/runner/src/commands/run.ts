@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { ConnectorPlugin } from "@qubit/core";
 import { configFromEnv, loadConfig, readConfigFile } from "../config/load.js";
@@ -14,7 +15,8 @@ is a file import, it exits once they are done.
 
 Options:
   -c, --config FILE   config file (JSON); default $QUBIT_CONFIG, else the
-                      MQTT_BROKER and MQTT_TOPICS environment variables
+                      MQTT_BROKER and MQTT_TOPICS environment variables,
+                      else ./config.json
   --log-level LEVEL   trace, debug, info, warn, error; overrides the config`;
 
 /** Runs `qubit run`. Returns the exit status. */
@@ -36,8 +38,12 @@ export async function runCommand(
     context.stdout.write(`${RUN_USAGE}\n`);
     return 0;
   }
-  const path = values.config ?? context.env.QUBIT_CONFIG;
-  const input = path ? readConfigFile(path) : configFromEnv(context.env);
+  const fromEnv = configFromEnv(context.env);
+  const path =
+    values.config ??
+    context.env.QUBIT_CONFIG ??
+    (fromEnv === undefined && existsSync("config.json") ? "config.json" : undefined);
+  const input = path ? readConfigFile(path) : fromEnv;
   if (!input) {
     throw new UsageError(
       "No configuration given",

@@ -54,7 +54,9 @@ export function readConfigFile(path: string): unknown {
 /**
  * Builds a config from the environment variables of the container
  * images: `MQTT_BROKER` and `MQTT_TOPICS` (comma-separated) give one MQTT
- * connector. Returns `undefined` when none is set.
+ * connector, with `MQTT_CLIENT_ID`, `MQTT_USERNAME` and `MQTT_PASSWORD`
+ * when set, and `QUBIT_SERVER_HOST` sets the address of /health and
+ * /metrics. Returns `undefined` without `MQTT_BROKER`.
  */
 export function configFromEnv(
   env: Readonly<Record<string, string | undefined>>,
