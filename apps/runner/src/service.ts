@@ -8,6 +8,8 @@ import {
   MetricsRegistry,
   noopLogger,
   Pipeline,
+  QualityMonitor,
+  type QualityOptions,
   type StateStore,
 } from "@qubit/core";
 import { connectorsOf } from "./config/load.js";
@@ -18,6 +20,12 @@ import {
   storePath,
 } from "./outputs/create.js";
 import { SqliteStateStore } from "./outputs/sqlite.js";
+
+function qualityOptions(config: RunnerConfig["quality"]): QualityOptions {
+  const options: QualityOptions = { ranges: config.ranges };
+  if (config.frozen) options.frozen = config.frozen;
+  return options;
+}
 
 /** Options of {@link Service}. */
 export interface ServiceOptions {
@@ -58,13 +66,20 @@ export class Service {
     mkdirSync(config.data_dir, { recursive: true });
     this.state = new SqliteStateStore(storePath(config));
     this.pipeline = new Pipeline({
-      outputs: createOutputs(config),
+      outputs: createOutputs(config, {
+        logger: this.logger,
+        registry: this.registry,
+      }),
       deadLetters: createDeadLetterOutputs(config),
       batchSize: config.pipeline.batch_size,
       batchIntervalMs: config.pipeline.batch_interval_ms,
       maxPendingReadings: config.pipeline.max_pending_readings,
       unitMode: config.pipeline.unit_mode,
       dedupWindow: config.pipeline.dedup_window,
+      quality: new QualityMonitor(
+        qualityOptions(config.quality),
+        this.registry,
+      ),
       logger: this.logger,
       registry: this.registry,
     });

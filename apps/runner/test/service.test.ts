@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Type } from "@sinclair/typebox";
 import {
   BaseConnector,
   BasicMessage,
@@ -9,6 +8,7 @@ import {
   type ConnectorPlugin,
   createReading,
 } from "@qubit/core";
+import { Type } from "@sinclair/typebox";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig, Service } from "../src/index.js";
@@ -31,7 +31,11 @@ class TickSource extends BaseConnector {
 
   protected async start(): Promise<void> {
     for (let index = 0; index < this.count; index += 1) {
-      const source = { protocol: "tick", address: `tick/${index}`, connector: this.name };
+      const source = {
+        protocol: "tick",
+        address: `tick/${index}`,
+        connector: this.name,
+      };
       void this.deliver(
         new BasicMessage({
           protocol: "tick",
@@ -56,7 +60,11 @@ class TickSource extends BaseConnector {
         }),
       );
     }
-    const source = { protocol: "tick", address: "tick/bad", connector: this.name };
+    const source = {
+      protocol: "tick",
+      address: "tick/bad",
+      connector: this.name,
+    };
     void this.deliver(
       new BasicMessage({
         protocol: "tick",
@@ -66,7 +74,13 @@ class TickSource extends BaseConnector {
         raw: "not a number",
         convert: () => ({
           readings: [],
-          rejects: [{ code: "QUBIT_TICK_INVALID", message: 'value "not a number" is not a number', fix: "send digits" }],
+          rejects: [
+            {
+              code: "QUBIT_TICK_INVALID",
+              message: 'value "not a number" is not a number',
+              fix: "send digits",
+            },
+          ],
           diagnostics: [],
         }),
       }),
@@ -78,41 +92,73 @@ class TickSource extends BaseConnector {
 
 const tickPlugin: ConnectorPlugin<{ count: number }> = {
   protocol: "tick",
-  configSchema: Type.Object({ count: Type.Integer(), name: Type.Optional(Type.String()) }),
+  configSchema: Type.Object({
+    count: Type.Integer(),
+    name: Type.Optional(Type.String()),
+  }),
   create: (config, context) => new TickSource(config.count, context),
 };
 
 describe("Service", () => {
   it("runs connectors into the store, serves health and metrics, and flushes on stop", async () => {
     const { config } = loadConfig(
-      { data_dir: dir, tick: { count: 25 }, server: { port: 0 }, pipeline: { batch_interval_ms: 50 } },
+      {
+        data_dir: dir,
+        tick: { count: 25 },
+        server: { port: 0 },
+        pipeline: { batch_interval_ms: 50 },
+      },
       [tickPlugin],
       { env: {} },
     );
     const service = new Service(config, { plugins: [tickPlugin] });
     await service.start();
 
-    const health = (await (await fetch(`${service.serverUrl}/health`)).json()) as {
+    const health = (await (
+      await fetch(`${service.serverUrl}/health`)
+    ).json()) as {
       status: string;
       connectors: { name: string; status: string }[];
     };
     expect(health.status).toBe("ok");
-    expect(health.connectors).toEqual([expect.objectContaining({ name: "tick", status: "running" })]);
+    expect(health.connectors).toEqual([
+      expect.objectContaining({ name: "tick", status: "running" }),
+    ]);
 
     await service.stop();
     const db = new Database(join(dir, "qubit.db"), { readonly: true });
-    const stored = db.prepare("SELECT COUNT(*) AS n, MAX(value) AS max, MIN(unit) AS unit FROM readings").get();
+    const stored = db
+      .prepare(
+        "SELECT COUNT(*) AS n, MAX(value) AS max, MIN(unit) AS unit FROM readings",
+      )
+      .get();
     const letters = db.prepare("SELECT code, location FROM dead_letters").all();
     db.close();
     expect(stored).toEqual({ n: 25, max: 2400, unit: "Wh" });
-    expect(letters).toEqual([{ code: "QUBIT_TICK_INVALID", location: '{"protocol":"tick","address":"tick/bad"}' }]);
-    const file = readFileSync(join(dir, "dead-letters.ndjson"), "utf8").trim().split("\n");
-    expect(JSON.parse(file[0]!)).toMatchObject({ code: "QUBIT_TICK_INVALID", raw: "not a number", fix: "send digits" });
+    expect(letters).toEqual([
+      {
+        code: "QUBIT_TICK_INVALID",
+        location: '{"protocol":"tick","address":"tick/bad"}',
+      },
+    ]);
+    const file = readFileSync(join(dir, "dead-letters.ndjson"), "utf8")
+      .trim()
+      .split("\n");
+    expect(JSON.parse(file[0]!)).toMatchObject({
+      code: "QUBIT_TICK_INVALID",
+      raw: "not a number",
+      fix: "send digits",
+    });
   });
 
   it("exposes Prometheus metrics", async () => {
     const { config } = loadConfig(
-      { data_dir: join(dir, "m"), tick: { count: 3 }, server: { port: 0 }, pipeline: { batch_interval_ms: 10 } },
+      {
+        data_dir: join(dir, "m"),
+        tick: { count: 3 },
+        server: { port: 0 },
+        pipeline: { batch_interval_ms: 10 },
+      },
       [tickPlugin],
       { env: {} },
     );
@@ -122,7 +168,9 @@ describe("Service", () => {
     const text = await (await fetch(`${service.serverUrl}/metrics`)).text();
     await service.stop();
     expect(text).toContain('qubit_pipeline_messages_total{connector="tick"} 4');
-    expect(text).toContain('qubit_dead_letters_total{connector="tick",code="QUBIT_TICK_INVALID"} 1');
+    expect(text).toContain(
+      'qubit_dead_letters_total{connector="tick",code="QUBIT_TICK_INVALID"} 1',
+    );
     expect(text).toMatch(/qubit_readings_written_total\{output="sqlite-0"\} 3/);
   });
 });

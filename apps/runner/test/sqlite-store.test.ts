@@ -4,12 +4,20 @@ import { join } from "node:path";
 import { createReading, type TimeSeries } from "@qubit/core";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { SqliteDeadLetterOutput, SqliteOutput, SqliteStateStore } from "../src/index.js";
+import {
+  SqliteDeadLetterOutput,
+  SqliteOutput,
+  SqliteStateStore,
+} from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "qubit-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function reading(value: TimeSeries["value"], minute: number, metric = "power"): TimeSeries {
+function reading(
+  value: TimeSeries["value"],
+  minute: number,
+  metric = "power",
+): TimeSeries {
   const quality = value === null ? "error" : undefined;
   return createReading({
     asset_id: "inv-1",
@@ -19,7 +27,11 @@ function reading(value: TimeSeries["value"], minute: number, metric = "power"): 
     timestamp: Date.UTC(2025, 0, 15, 10, minute),
     quality,
     flags: value === null ? ["communication_error"] : undefined,
-    source: { protocol: "modbus", address: "inv-1/holding/40001", connector: "modbus" },
+    source: {
+      protocol: "modbus",
+      address: "inv-1/holding/40001",
+      connector: "modbus",
+    },
     metadata: { register: 40001 },
   });
 }
@@ -28,7 +40,12 @@ describe("SqliteOutput", () => {
   it("stores readings once per id and keeps value types", async () => {
     const path = join(dir, "store.db");
     const output = new SqliteOutput(path);
-    const batch = [reading(1500.5, 0), reading(true, 1, "running"), reading("fault", 2, "state"), reading(null, 3)];
+    const batch = [
+      reading(1500.5, 0),
+      reading(true, 1, "running"),
+      reading("fault", 2, "state"),
+      reading(null, 3),
+    ];
     await output.write(batch);
     expect(output.lastInserted).toBe(4);
     await output.write(batch);
@@ -36,13 +53,49 @@ describe("SqliteOutput", () => {
     await output.close();
 
     const db = new Database(path, { readonly: true });
-    const rows = db.prepare("SELECT metric, value, value_type, quality, flags, ts_ms, connector FROM readings ORDER BY ts_ms").all();
+    const rows = db
+      .prepare(
+        "SELECT metric, value, value_type, quality, flags, ts_ms, connector FROM readings ORDER BY ts_ms",
+      )
+      .all();
     db.close();
     expect(rows).toEqual([
-      { metric: "power", value: 1500.5, value_type: "number", quality: null, flags: null, ts_ms: Date.UTC(2025, 0, 15, 10, 0), connector: "modbus" },
-      { metric: "running", value: 1, value_type: "boolean", quality: null, flags: null, ts_ms: Date.UTC(2025, 0, 15, 10, 1), connector: "modbus" },
-      { metric: "state", value: "fault", value_type: "string", quality: null, flags: null, ts_ms: Date.UTC(2025, 0, 15, 10, 2), connector: "modbus" },
-      { metric: "power", value: null, value_type: "null", quality: "error", flags: '["communication_error"]', ts_ms: Date.UTC(2025, 0, 15, 10, 3), connector: "modbus" },
+      {
+        metric: "power",
+        value: 1500.5,
+        value_type: "number",
+        quality: null,
+        flags: null,
+        ts_ms: Date.UTC(2025, 0, 15, 10, 0),
+        connector: "modbus",
+      },
+      {
+        metric: "running",
+        value: 1,
+        value_type: "boolean",
+        quality: null,
+        flags: null,
+        ts_ms: Date.UTC(2025, 0, 15, 10, 1),
+        connector: "modbus",
+      },
+      {
+        metric: "state",
+        value: "fault",
+        value_type: "string",
+        quality: null,
+        flags: null,
+        ts_ms: Date.UTC(2025, 0, 15, 10, 2),
+        connector: "modbus",
+      },
+      {
+        metric: "power",
+        value: null,
+        value_type: "null",
+        quality: "error",
+        flags: '["communication_error"]',
+        ts_ms: Date.UTC(2025, 0, 15, 10, 3),
+        connector: "modbus",
+      },
     ]);
   });
 
@@ -75,9 +128,15 @@ describe("SqliteDeadLetterOutput", () => {
     ]);
     await output.close();
     const db = new Database(path, { readonly: true });
-    const row = db.prepare("SELECT code, location, raw FROM dead_letters").get();
+    const row = db
+      .prepare("SELECT code, location, raw FROM dead_letters")
+      .get();
     db.close();
-    expect(row).toEqual({ code: "QUBIT_MQTT_PAYLOAD_NOT_JSON", location: '{"protocol":"mqtt","address":"a/b"}', raw: "{oops" });
+    expect(row).toEqual({
+      code: "QUBIT_MQTT_PAYLOAD_NOT_JSON",
+      location: '{"protocol":"mqtt","address":"a/b"}',
+      raw: "{oops",
+    });
   });
 });
 

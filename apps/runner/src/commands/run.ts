@@ -42,7 +42,9 @@ export async function runCommand(
   const path =
     values.config ??
     context.env.QUBIT_CONFIG ??
-    (fromEnv === undefined && existsSync("config.json") ? "config.json" : undefined);
+    (fromEnv === undefined && existsSync("config.json")
+      ? "config.json"
+      : undefined);
   const input = path ? readConfigFile(path) : fromEnv;
   if (!input) {
     throw new UsageError(

@@ -1,33 +1,24 @@
 import type { ConnectorPlugin } from "@qubit/core";
-import { type TSchema, Type } from "@sinclair/typebox";
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import {
+  FileOutputConfigSchema,
+  MqttOutputConfigSchema,
+  NatsOutputConfigSchema,
+  PostgresOutputConfigSchema,
+  SqliteOutputConfigSchema,
+  StdoutOutputConfigSchema,
+  WebhookOutputConfigSchema,
+} from "../outputs/config.js";
 
 /** One output of readings. */
 export const OutputConfigSchema = Type.Union([
-  Type.Object(
-    {
-      type: Type.Literal("sqlite"),
-      path: Type.Optional(
-        Type.String({
-          description: "Database file; default <data_dir>/qubit.db",
-        }),
-      ),
-    },
-    {
-      additionalProperties: false,
-      description: "Embedded SQLite store (the default)",
-    },
-  ),
-  Type.Object(
-    { type: Type.Literal("stdout") },
-    { additionalProperties: false, description: "NDJSON on standard output" },
-  ),
-  Type.Object(
-    {
-      type: Type.Literal("file"),
-      path: Type.String({ description: "NDJSON file, appended to" }),
-    },
-    { additionalProperties: false, description: "NDJSON file" },
-  ),
+  SqliteOutputConfigSchema,
+  StdoutOutputConfigSchema,
+  FileOutputConfigSchema,
+  PostgresOutputConfigSchema,
+  NatsOutputConfigSchema,
+  MqttOutputConfigSchema,
+  WebhookOutputConfigSchema,
 ]);
 
 export const PipelineConfigSchema = Type.Object(
@@ -57,6 +48,52 @@ export const PipelineConfigSchema = Type.Object(
       default: 100_000,
       description: "Reading ids remembered to drop duplicates; 0 disables",
     }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const QualityConfigSchema = Type.Object(
+  {
+    frozen: Type.Optional(
+      Type.Object(
+        {
+          min_repeats: Type.Integer({
+            minimum: 2,
+            description:
+              "Repeats of one numeric value before it is flagged frozen_value",
+          }),
+          min_duration_ms: Type.Integer({
+            minimum: 0,
+            description: "Time the value must stand still, in milliseconds",
+          }),
+          metrics: Type.Optional(
+            Type.Array(Type.String(), {
+              description:
+                "Metric names or patterns with * to watch; default all",
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description: "Flag values that stop changing; off unless given",
+        },
+      ),
+    ),
+    ranges: Type.Array(
+      Type.Object(
+        {
+          metric: Type.String({ description: "Metric name or pattern with *" }),
+          min: Type.Optional(Type.Number()),
+          max: Type.Optional(Type.Number()),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        default: [],
+        description:
+          "Plausible ranges in base units; values outside get out_of_range",
+      },
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -106,6 +143,7 @@ const COMMON = {
   }),
   dead_letter: DeadLetterConfigSchema,
   pipeline: PipelineConfigSchema,
+  quality: QualityConfigSchema,
   server: ServerConfigSchema,
   log: Type.Object(
     {
@@ -148,11 +186,7 @@ export function runnerConfigSchema(
 /** A validated config file. Protocol sections stay untyped here. */
 export interface RunnerConfig {
   data_dir: string;
-  outputs: (
-    | { type: "sqlite"; path?: string }
-    | { type: "stdout" }
-    | { type: "file"; path: string }
-  )[];
+  outputs: Static<typeof OutputConfigSchema>[];
   dead_letter: { path?: string; sqlite: boolean };
   pipeline: {
     batch_size: number;
@@ -162,6 +196,14 @@ export interface RunnerConfig {
     dedup_window: number;
   };
   server: { enabled: boolean; host: string; port: number };
+  quality: {
+    frozen?: {
+      min_repeats: number;
+      min_duration_ms: number;
+      metrics?: string[];
+    };
+    ranges: { metric: string; min?: number; max?: number }[];
+  };
   log: { level: string };
   [protocol: string]: unknown;
 }
