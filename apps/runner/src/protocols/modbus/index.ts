@@ -1,4 +1,17 @@
+import { modbusPlugin } from "@qubit/modbus";
 import type { ProtocolModule } from "../types.js";
+import { modbusConvert } from "./convert.js";
+import { modbusDemo } from "./demo.js";
+import { modbusProbeCommand } from "./probe.js";
 
-// Filled in by the modbus connector work: plugin, convert, demo and commands.
-export const modbusModule: ProtocolModule = { protocol: "modbus" };
+/**
+ * The Modbus module of the runner: the `modbus` connector, `qubit
+ * convert modbus`, `qubit modbus probe` and the inverter of `qubit demo`.
+ */
+export const modbusModule: ProtocolModule = {
+  protocol: "modbus",
+  plugins: [modbusPlugin],
+  convert: modbusConvert,
+  demo: modbusDemo,
+  commands: [modbusProbeCommand],
+};

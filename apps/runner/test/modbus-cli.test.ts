@@ -1,0 +1,265 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../src/cli.js";
+import { startSimulator } from "../src/protocols/modbus/simulator.js";
+
+const dir = mkdtempSync(join(tmpdir(), "qubit-modbus-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  let text = "";
+  stream.on("data", (chunk) => {
+    text += chunk;
+  });
+  return { stream, text: () => text };
+}
+
+async function run(
+  argv: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = capture();
+  const stderr = capture();
+  const code = await main(argv, {
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    env: { ...process.env, QUBIT_LOG_LEVEL: "silent" },
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+function write(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+
+const lines = (text: string) =>
+  text
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+// The seed's register map, as a whole config file.
+const seedConfig = write("seed.json", {
+  modbus: {
+    host: "192.168.1.100",
+    port: 502,
+    registers: {
+      active_power: {
+        address: 40001,
+        type: "float32",
+        scale: 1000,
+        unit: "kW",
+      },
+      energy_total: { address: 40003, type: "uint32", scale: 100, unit: "kWh" },
+    },
+    polling_interval: 5,
+  },
+});
+
+describe("qubit convert modbus", () => {
+  it("converts the seed map's registers", async () => {
+    // 17658, 0 is float32 2000 (W, as the map divides kW by 1000); 1,
+    // 57920 is raw 123456, which scale 100 makes 1234.56 kWh.
+    const registers = write("seed-registers.json", {
+      "40001": 17658,
+      "40002": 0,
+      "40003": 1,
+      "40004": 57920,
+    });
+    const result = await run([
+      "convert",
+      "modbus",
+      "--config",
+      seedConfig,
+      "--registers-file",
+      registers,
+      "--at",
+      "2025-01-15T10:00:00Z",
+    ]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const readings = lines(result.stdout);
+    const power = readings.find((r) => r.metric === "active_power")!;
+    expect(power.value).toBe(2000);
+    expect(power.unit).toBe("W");
+    const energy = readings.find((r) => r.metric === "energy_total")!;
+    expect(energy.value).toBe(1234560);
+    expect(energy.unit).toBe("Wh");
+    expect(energy.timestamp).toBe("2025-01-15T10:00:00.000Z");
+  });
+
+  it("reads table:address keys and names missing registers", async () => {
+    const config = write("c03.json", {
+      modbus: {
+        host: "127.0.0.1",
+        devices: [
+          {
+            name: "pm-2",
+            registers: {
+              current_l1: { address: "30001", type: "float32", unit: "A" },
+              voltage_l1: { address: "40108", scale: 10, unit: "V" },
+              batt_rated_energy: {
+                address: 57600,
+                addressing: "pdu",
+                function: 3,
+                unit: "Wh",
+              },
+            },
+          },
+        ],
+      },
+    });
+    const registers = write("c03-registers.json", {
+      "30001": 0x4125,
+      "30002": 0xeb85,
+      "holding:57600": 10000,
+    });
+    const result = await run([
+      "convert",
+      "modbus",
+      "-c",
+      config,
+      "-r",
+      registers,
+    ]);
+    expect(result.code).toBe(1);
+    const readings = lines(result.stdout);
+    expect(readings.find((r) => r.metric === "current_l1")!.value).toBeCloseTo(
+      10.37,
+      5,
+    );
+    expect(readings.find((r) => r.metric === "batt_rated_energy")!.value).toBe(
+      10000,
+    );
+    expect(result.stderr).toContain("QUBIT_MODBUS_WORDS_MISSING");
+    expect(result.stderr).toContain(
+      "point voltage_l1 of pm-2 needs holding_register 107",
+    );
+  });
+
+  it("rejects a bad reference in the config with status 2", async () => {
+    const config = write("bad.json", {
+      modbus: {
+        host: "h",
+        registers: { bad_ref: { address: "57600", unit: "Wh" } },
+      },
+    });
+    const registers = write("empty.json", {});
+    const result = await run([
+      "convert",
+      "modbus",
+      "-c",
+      config,
+      "-r",
+      registers,
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("/modbus/registers/bad_ref/address");
+    expect(result.stderr).toContain("57600 is not a valid");
+  });
+
+  it("reports a register image that is not JSON", async () => {
+    const registers = join(dir, "broken.json");
+    writeFileSync(registers, "{40001: 1");
+    const result = await run([
+      "convert",
+      "modbus",
+      "-c",
+      seedConfig,
+      "-r",
+      registers,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("QUBIT_MODBUS_REGISTERS_FILE_INVALID");
+  });
+
+  it("rejects missing arguments with status 2", async () => {
+    const result = await run(["convert", "modbus", "--config", seedConfig]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--registers-file");
+  });
+});
+
+describe("qubit modbus probe", () => {
+  let simulator: Awaited<ReturnType<typeof startSimulator>>;
+
+  beforeAll(async () => {
+    // 230.16 V as float32 big-endian (words 0x4366 0x28f5), as an
+    // Alfen charger sends it, and the same value low word first at 2.
+    const words = [0x4366, 0x28f5, 0x28f5, 0x4366];
+    simulator = await startSimulator((fc, address) =>
+      fc === 3 ? words[address] : undefined,
+    );
+  });
+  afterAll(() => simulator?.stop());
+
+  it("marks the plausible orders", async () => {
+    const result = await run([
+      "modbus",
+      "probe",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(simulator.port),
+      "--address",
+      "40001",
+      "--count",
+      "4",
+      "--json",
+    ]);
+    expect(result.code).toBe(0);
+    const rows = lines(result.stdout);
+    const float = (address: number, order: string) =>
+      rows.find(
+        (r) =>
+          r.address === address &&
+          r.type === "float32" &&
+          r.byteOrder === order,
+      )!;
+    expect(float(0, "ABCD").value).toBeCloseTo(230.16, 4);
+    expect(float(0, "ABCD").plausible).toBe(true);
+    expect(float(2, "CDAB").value).toBeCloseTo(230.16, 4);
+    expect(float(0, "DCBA").plausible).toBe(false);
+  });
+
+  it("prints a table", async () => {
+    const result = await run([
+      "modbus",
+      "probe",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(simulator.port),
+      "--address",
+      "holding:0",
+      "--count",
+      "2",
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("0x4366 0x28f5");
+    expect(result.stdout).toMatch(/\* 0 +float32 +ABCD +230\.16/);
+  });
+
+  it("reports a device that has no such register", async () => {
+    const result = await run([
+      "modbus",
+      "probe",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(simulator.port),
+      "--address",
+      "40100",
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "QUBIT_MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS",
+    );
+  });
+});

@@ -1,0 +1,322 @@
+import {
+  Backoff,
+  BasicMessage,
+  type Logger,
+  type QubitError,
+  type StateStore,
+} from "@qubit/core";
+import {
+  ModbusConnectionError,
+  ModbusError,
+  ModbusExceptionError,
+  ModbusTimeoutError,
+} from "../errors.js";
+import { isBitTable } from "../map/address.js";
+import type { CompiledDevice } from "../map/compile.js";
+import {
+  describeBlock,
+  type PollGroup,
+  planGroups,
+  type ReadBlock,
+  splitBlock,
+} from "../plan/coalesce.js";
+import type { ModbusClient } from "../transport/client.js";
+import type { CounterTracker } from "./counters.js";
+import { type BlockResult, decodePoll, modbusSource } from "./decode.js";
+
+/** Reachability of a device, as health reports it. */
+export interface DeviceHealth {
+  name: string;
+  unit_id: number;
+  state: "unknown" | "ok" | "unreachable";
+  consecutive_failures: number;
+  last_success_at?: string;
+  last_error?: string;
+  /** Requests per full poll of every group, after fallbacks. */
+  requests_per_poll: number;
+}
+
+/** Settings of a poller besides its device and client. */
+export interface PollerOptions {
+  connector: string;
+  logger: Logger;
+  counters?: CounterTracker | undefined;
+  state?: StateStore | undefined;
+  /** Maximum wait between probes of an unreachable device, in ms. */
+  maxProbeDelayMs: number;
+}
+
+const blockKey = (block: ReadBlock) =>
+  `${block.functionCode}:${block.start}:${block.quantity}`;
+
+/**
+ * Polls one device: reads the blocks of a group one after another and
+ * turns them into one `poll` message. A block rejected with exception 02
+ * is split into smaller reads, and the split is remembered for the
+ * device (in the state store when there is one). When the device does not
+ * respond, the rest of the poll is not sent and the device is probed with
+ * growing delays, so it holds the line for one request at a time while
+ * the other devices keep their schedule.
+ */
+export class DevicePoller {
+  readonly device: CompiledDevice;
+  groups: PollGroup[];
+  private readonly client: ModbusClient;
+  private readonly options: PollerOptions;
+  private readonly logger: Logger;
+  private readonly splits: Set<string>;
+  private readonly probeBackoff: Backoff;
+  private nextProbeAt = 0;
+  private failures = 0;
+  private lastSuccessAt: number | undefined;
+  private lastError: string | undefined;
+  private reachable: boolean | undefined;
+
+  constructor(
+    device: CompiledDevice,
+    client: ModbusClient,
+    options: PollerOptions,
+  ) {
+    this.device = device;
+    this.client = client;
+    this.options = options;
+    this.logger = options.logger.child({
+      device: device.name,
+      unit_id: device.unitId,
+    });
+    this.splits = new Set(
+      options.state?.get<string[]>(this.stateNamespace, device.name) ?? [],
+    );
+    this.probeBackoff = new Backoff({
+      initialDelayMs: Math.min(1000, options.maxProbeDelayMs),
+      maxDelayMs: options.maxProbeDelayMs,
+    });
+    this.groups = [];
+    this.replan();
+  }
+
+  /** Rebuilds the request plan, for example after SunSpec discovery. */
+  replan(): void {
+    this.groups = planGroups(this.device.points, this.device.maxGap).map(
+      (group) => ({
+        intervalMs: group.intervalMs,
+        blocks: group.blocks.flatMap((block) => this.applySplits(block)),
+      }),
+    );
+  }
+
+  /** Returns the device's reachability and request count. */
+  health(): DeviceHealth {
+    const health: DeviceHealth = {
+      name: this.device.name,
+      unit_id: this.device.unitId,
+      state:
+        this.reachable === undefined
+          ? "unknown"
+          : this.reachable
+            ? "ok"
+            : "unreachable",
+      consecutive_failures: this.failures,
+      requests_per_poll: this.groups.reduce(
+        (sum, group) => sum + group.blocks.length,
+        0,
+      ),
+    };
+    if (this.lastSuccessAt !== undefined)
+      health.last_success_at = new Date(this.lastSuccessAt).toISOString();
+    if (this.lastError !== undefined) health.last_error = this.lastError;
+    return health;
+  }
+
+  /** True while the device is known not to respond. */
+  get unreachable(): boolean {
+    return this.reachable === false;
+  }
+
+  /**
+   * Reads every block of a group and returns the poll message, with the
+   * readings already decoded so that counters are checked in poll order.
+   */
+  async poll(group: PollGroup, timestamp: number): Promise<BasicMessage> {
+    const results: BlockResult[] = [];
+    const probing = this.reachable === false;
+    if (probing && Date.now() < this.nextProbeAt) {
+      const error = this.unreachableError();
+      for (const block of group.blocks) results.push({ block, error });
+      return this.message(results, timestamp);
+    }
+    let answered = false;
+    let fatal: QubitError | undefined;
+    const queue = [...group.blocks];
+    while (queue.length > 0) {
+      const block = queue.shift()!;
+      if (fatal) {
+        results.push({ block, error: fatal });
+        continue;
+      }
+      try {
+        results.push(await this.read(block));
+        answered = true;
+      } catch (error) {
+        const failure = asQubitError(error);
+        if (this.shouldSplit(block, failure)) {
+          const parts = this.split(group, block);
+          queue.unshift(...parts);
+          answered = true;
+          continue;
+        }
+        if (
+          failure instanceof ModbusTimeoutError ||
+          failure instanceof ModbusConnectionError
+        ) {
+          fatal = failure;
+        } else answered = true;
+        results.push({ block, error: failure });
+      }
+    }
+    this.record(answered, fatal);
+    return this.message(results, timestamp);
+  }
+
+  private async read(block: ReadBlock): Promise<BlockResult> {
+    const { unitId } = this.device;
+    if (isBitTable(block.table)) {
+      const bits = await this.client.readBits(
+        unitId,
+        block.functionCode as 1 | 2,
+        block.start,
+        block.quantity,
+      );
+      return { block, bits };
+    }
+    const registers = await this.client.readRegisters(
+      unitId,
+      block.functionCode as 3 | 4,
+      block.start,
+      block.quantity,
+    );
+    return { block, registers };
+  }
+
+  private shouldSplit(block: ReadBlock, error: QubitError): boolean {
+    return (
+      error instanceof ModbusExceptionError &&
+      error.exceptionCode === 2 &&
+      block.points.length > 1
+    );
+  }
+
+  private split(group: PollGroup, block: ReadBlock): ReadBlock[] {
+    const parts = splitBlock(block);
+    const index = group.blocks.indexOf(block);
+    if (index !== -1) group.blocks.splice(index, 1, ...parts);
+    this.splits.add(blockKey(block));
+    this.options.state?.set(this.stateNamespace, this.device.name, [
+      ...this.splits,
+    ]);
+    this.logger.warn(
+      {
+        request: describeBlock(block),
+        into: parts.map(describeBlock),
+      },
+      "Device rejected a combined read with exception 02; reading its parts separately from now on",
+    );
+    return parts;
+  }
+
+  private applySplits(block: ReadBlock): ReadBlock[] {
+    if (!this.splits.has(blockKey(block))) return [block];
+    const parts = splitBlock(block);
+    if (parts.length === 1) return parts;
+    return parts.flatMap((part) => this.applySplits(part));
+  }
+
+  private record(answered: boolean, fatal: QubitError | undefined): void {
+    if (answered || !fatal) {
+      if (this.reachable === false) {
+        this.logger.info({}, "Device responds again");
+      }
+      this.reachable = true;
+      this.failures = 0;
+      this.lastSuccessAt = Date.now();
+      this.probeBackoff.reset();
+      return;
+    }
+    this.failures += 1;
+    this.lastError = fatal.message;
+    if (this.reachable !== false) {
+      this.logger.warn(
+        { code: fatal.code, err: fatal.message },
+        "Device does not respond; its readings carry communication_error until it does",
+      );
+    }
+    this.reachable = false;
+    this.nextProbeAt = Date.now() + this.probeBackoff.next();
+  }
+
+  private unreachableError(): QubitError {
+    return new ModbusTimeoutError(
+      "QUBIT_MODBUS_DEVICE_UNREACHABLE",
+      `device did not respond to its last ${this.failures} poll(s) (${this.lastError ?? "no response"}); next probe in ${Math.max(0, this.nextProbeAt - Date.now())} ms`,
+      {
+        fix: "check that the device is powered, wired and uses this unit id",
+      },
+    );
+  }
+
+  private message(results: BlockResult[], timestamp: number): BasicMessage {
+    const { device } = this;
+    const context = {
+      device,
+      connector: this.options.connector,
+      endpoint: this.client.endpoint,
+      timestamp,
+      counters: this.options.counters,
+    };
+    const converted = decodePoll(results, context);
+    return new BasicMessage({
+      protocol: "modbus",
+      kind: "poll",
+      source: modbusSource({
+        address: `${this.client.endpoint}/${device.unitId}`,
+        connector: this.options.connector,
+        device: device.name,
+        unit_id: device.unitId,
+      }),
+      receivedAt: timestamp,
+      raw: {
+        device: device.name,
+        unit_id: device.unitId,
+        endpoint: this.client.endpoint,
+        requests: results.map(rawResult),
+      },
+      convert: () => converted,
+    });
+  }
+
+  private get stateNamespace(): string {
+    return `modbus-splits:${this.options.connector}`;
+  }
+}
+
+function rawResult(result: BlockResult): Record<string, unknown> {
+  const { block } = result;
+  const entry: Record<string, unknown> = {
+    function: block.functionCode,
+    start: block.start,
+    quantity: block.quantity,
+  };
+  if ("registers" in result) entry.registers = result.registers;
+  else if ("bits" in result) entry.bits = result.bits;
+  else entry.error = `${result.error.code}: ${result.error.message}`;
+  return entry;
+}
+
+function asQubitError(error: unknown): QubitError {
+  if (error instanceof ModbusError) return error;
+  return new ModbusConnectionError(
+    "QUBIT_MODBUS_CONNECTION_LOST",
+    error instanceof Error ? error.message : String(error),
+    { cause: error },
+  );
+}
