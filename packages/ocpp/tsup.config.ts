@@ -1,3 +1,4 @@
 import { packageConfig } from "../../tools/tsup-config.js";
 
-export default packageConfig({ index: "src/index.ts" });
+// shims: the CJS build needs import.meta.url to locate ocpp-rpc's schemas.
+export default packageConfig({ index: "src/index.ts" }, { shims: true });
