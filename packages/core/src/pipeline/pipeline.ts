@@ -135,6 +135,8 @@ export class Pipeline
   private pending = 0;
   private closed = false;
   private readonly seen = new Set<string>();
+  private readonly seenOrder: string[] = [];
+  private seenNext = 0;
   private waiters: (() => void)[] = [];
   private deadLetterChain: Promise<void> = resolved;
   private readonly counters = new Map<string, ConnectorCounters>();
@@ -445,9 +447,14 @@ export class Pipeline
     if (this.dedupWindow === 0) return false;
     if (this.seen.has(id)) return true;
     this.seen.add(id);
-    if (this.seen.size > this.dedupWindow) {
-      const oldest = this.seen.values().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
+    // The ring contains the ids in arrival order, so the oldest is found
+    // in O(1). Asking the Set for its first entry walks over the slots of
+    // deleted entries and gets slower as the window turns over.
+    if (this.seenOrder.length < this.dedupWindow) this.seenOrder.push(id);
+    else {
+      this.seen.delete(this.seenOrder[this.seenNext]!);
+      this.seenOrder[this.seenNext] = id;
+      this.seenNext = (this.seenNext + 1) % this.dedupWindow;
     }
     return false;
   }

@@ -1,4 +1,15 @@
+import { mqttPlugin } from "@qubit/mqtt";
 import type { ProtocolModule } from "../types.js";
+import { mqttConvert } from "./convert.js";
+import { mqttDemo } from "./demo.js";
 
-// Filled in by the mqtt connector work: plugin, convert, demo and commands.
-export const mqttModule: ProtocolModule = { protocol: "mqtt" };
+/**
+ * The MQTT module of the runner: the `mqtt` connector, `qubit convert
+ * mqtt` and the MQTT part of `qubit demo`.
+ */
+export const mqttModule: ProtocolModule = {
+  protocol: "mqtt",
+  plugins: [mqttPlugin],
+  convert: mqttConvert,
+  demo: mqttDemo,
+};

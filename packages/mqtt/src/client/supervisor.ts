@@ -1,0 +1,298 @@
+import { Backoff, type Logger } from "@qubit/core";
+import type {
+  IClientOptions,
+  IConnackPacket,
+  IDisconnectPacket,
+  MqttClient,
+} from "mqtt";
+import type { MqttConfig } from "../config.js";
+import { MqttConnectionError, type MqttError } from "../errors.js";
+import type { TopicFilter } from "../topic/filter.js";
+import { type ClassifiedError, classifyError } from "./classify.js";
+
+// A connection that closes within this time after its CONNACK counts as
+// short-lived; this many short-lived connections within the window mean
+// that another client keeps taking the session over.
+const SHORT_CONNECTION_MS = 2_000;
+const FLAP_WINDOW_MS = 10_000;
+const FLAP_COUNT = 3;
+
+// MQTT 5 DISCONNECT reason code 142: another client connected with the
+// same client id.
+const SESSION_TAKEN_OVER = 142;
+
+/** Options of {@link ConnectionSupervisor}. */
+export interface SupervisorOptions {
+  config: MqttConfig;
+  clientId: string;
+  logger: Logger;
+  now: () => number;
+  /** Creates the MQTT.js client of the connector. */
+  connect(options: IClientOptions): MqttClient;
+  /** Runs after each CONNACK; subscribes when the session is new. */
+  onConnected(sessionPresent: boolean): Promise<void>;
+  onDisconnected(): void;
+  onFault(error: MqttError): void;
+}
+
+/**
+ * Keeps one MQTT connection up: the first connect (retried until
+ * `connect_timeout_ms` for network errors, failed at once when the broker
+ * refuses the credentials or the TLS handshake fails), then reconnects
+ * with exponential backoff and jitter. A refused login or a failed TLS
+ * handshake after the first connect waits the maximum delay, and a
+ * session that keeps being taken over (two clients with one client id)
+ * is reported once and backed off instead of reconnecting every second.
+ */
+export class ConnectionSupervisor {
+  /** The MQTT.js client; `undefined` before `start()`. */
+  client: MqttClient | undefined;
+  /** Reconnect attempts since `start()`. */
+  reconnects = 0;
+  private readonly options: SupervisorOptions;
+  private readonly backoff: Backoff;
+  private readonly log: Logger;
+  private stopped = true;
+  private timer: NodeJS.Timeout | undefined;
+  private lastError: ClassifiedError | undefined;
+  private connectedAt: number | undefined;
+  private shortCloses: number[] = [];
+  private conflictReported = false;
+  private first:
+    | {
+        resolve: () => void;
+        reject: (error: Error) => void;
+        deadline: number;
+      }
+    | undefined;
+
+  constructor(options: SupervisorOptions) {
+    this.options = options;
+    const config = options.config;
+    this.backoff = new Backoff({
+      initialDelayMs: config.reconnect_initial_delay_ms,
+      maxDelayMs: config.reconnect_max_delay_ms,
+      multiplier: config.reconnect_multiplier,
+      jitter: config.reconnect_jitter,
+    });
+    this.log = options.logger.child({
+      broker: config.broker,
+      client_id: options.clientId,
+    });
+  }
+
+  /** Connects; resolves after the first CONNACK and subscriptions. */
+  start(makeOptions: () => IClientOptions): Promise<void> {
+    this.stopped = false;
+    return new Promise<void>((resolve, reject) => {
+      this.first = {
+        resolve,
+        reject,
+        deadline: this.options.now() + this.options.config.connect_timeout_ms,
+      };
+      try {
+        this.open(makeOptions());
+      } catch (error) {
+        this.first = undefined;
+        reject(error);
+      }
+    });
+  }
+
+  /** Subscribes to filters and reports the ones the broker refuses. */
+  async subscribe(
+    filters: readonly string[],
+    subscriptions: ReadonlyMap<string, { qos: 0 | 1 | 2; filter: TopicFilter }>,
+  ): Promise<void> {
+    const client = this.client;
+    if (!client || filters.length === 0) return;
+    const request: Record<string, { qos: 0 | 1 | 2 }> = {};
+    for (const filter of filters)
+      request[filter] = { qos: subscriptions.get(filter)?.qos ?? 0 };
+    const granted = await client.subscribeAsync(request);
+    for (const grant of granted) {
+      if (grant.qos < 128) continue;
+      const error = new MqttConnectionError(
+        "QUBIT_MQTT_SUBSCRIBE_REJECTED",
+        `Broker refused the subscription to ${grant.topic} (reason code ${grant.qos})`,
+        {
+          value: grant.topic,
+          location: { address: this.options.config.broker, topic: grant.topic },
+          fix: "check the broker's ACL for this user, and that it supports the filter (shared subscriptions need MQTT 5 or a broker extension)",
+        },
+      );
+      this.log.error(
+        { topic: grant.topic, reason_code: grant.qos },
+        error.message,
+      );
+      this.options.onFault(error);
+    }
+    this.log.info({ topics: filters }, "Subscribed");
+  }
+
+  /** Stops reconnecting and closes the connection with a DISCONNECT. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const client = this.client;
+    if (!client) return;
+    await new Promise<void>((resolve) =>
+      client.end(!client.connected, {}, () => resolve()),
+    );
+  }
+
+  private open(options: IClientOptions): void {
+    const client = this.options.connect(options);
+    this.client = client;
+    client.on("connect", (connack) => this.onConnect(connack));
+    client.on("error", (error) => {
+      this.lastError = classifyError(
+        error,
+        this.options.config.broker,
+        this.options.clientId,
+      );
+      this.log.debug({ err: error }, "Connection error");
+    });
+    client.on("disconnect", (packet) => this.onDisconnectPacket(packet));
+    client.on("close", () => this.onClose());
+  }
+
+  private onConnect(connack: IConnackPacket): void {
+    this.connectedAt = this.options.now();
+    this.lastError = undefined;
+    const sessionPresent = connack.sessionPresent;
+    this.log.info(
+      { session_present: sessionPresent },
+      "Connected to the broker",
+    );
+    this.options.onConnected(sessionPresent).then(
+      () => {
+        const first = this.first;
+        this.first = undefined;
+        first?.resolve();
+      },
+      (error: unknown) => {
+        this.log.error({ err: error }, "Subscribing after connect failed");
+        const first = this.first;
+        this.first = undefined;
+        first?.reject(error as Error);
+      },
+    );
+  }
+
+  private onDisconnectPacket(packet: IDisconnectPacket): void {
+    const code = packet.reasonCode;
+    if (code === SESSION_TAKEN_OVER) {
+      this.log.warn(
+        { reason_code: code },
+        "Broker closed the session: another client connected with the same client id",
+      );
+    } else {
+      this.log.warn({ reason_code: code }, "Broker sent DISCONNECT");
+    }
+  }
+
+  private onClose(): void {
+    if (this.stopped) return;
+    const now = this.options.now();
+    const lived =
+      this.connectedAt === undefined ? undefined : now - this.connectedAt;
+    this.connectedAt = undefined;
+    if (lived !== undefined) this.onConnectionLost(lived, now);
+
+    const failure = this.lastError;
+    const first = this.first;
+    if (first) {
+      const permanent = failure && failure.kind !== "network";
+      if (permanent || now >= first.deadline) {
+        this.first = undefined;
+        this.stopped = true;
+        const error =
+          failure?.error ??
+          new MqttConnectionError(
+            "QUBIT_MQTT_CONNECT_FAILED",
+            `Cannot connect to ${this.options.config.broker} within ${this.options.config.connect_timeout_ms} ms`,
+            {
+              location: { address: this.options.config.broker },
+              fix: "check that the broker runs and the URL and port are right, or raise connect_timeout_ms",
+            },
+          );
+        this.client?.end(true);
+        first.reject(error);
+        return;
+      }
+    }
+
+    let delay = this.backoff.next();
+    if (failure && failure.kind !== "network") {
+      // A refused login or a bad certificate does not fix itself in a
+      // second; retry slowly instead of in a hot loop.
+      delay = Math.max(delay, this.options.config.reconnect_max_delay_ms);
+      this.log.error(
+        {
+          code: failure.error.code,
+          retry_in_ms: delay,
+          fix: failure.error.fix,
+        },
+        failure.error.message,
+      );
+      this.options.onFault(failure.error);
+    }
+    if (first) delay = Math.max(0, Math.min(delay, first.deadline - now));
+    this.log.info(
+      { retry_in_ms: delay, attempt: this.backoff.attempts },
+      "Reconnecting to the broker",
+    );
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopped || !this.client) return;
+      this.reconnects += 1;
+      this.client.reconnect();
+    }, delay);
+  }
+
+  private onConnectionLost(lived: number, now: number): void {
+    this.options.onDisconnected();
+    const lost = new MqttConnectionError(
+      "QUBIT_MQTT_CONNECTION_LOST",
+      `Connection to ${this.options.config.broker} closed after ${lived} ms`,
+      {
+        location: { address: this.options.config.broker },
+        fix: "the connector reconnects by itself; check the broker if this repeats",
+      },
+    );
+    this.log.warn({ connected_ms: lived }, "Connection to the broker lost");
+    this.options.onFault(lost);
+    if (lived >= SHORT_CONNECTION_MS) {
+      this.backoff.reset();
+      this.shortCloses = [];
+      this.conflictReported = false;
+      return;
+    }
+    this.shortCloses = this.shortCloses.filter(
+      (time) => now - time < FLAP_WINDOW_MS,
+    );
+    this.shortCloses.push(now);
+    if (this.shortCloses.length >= FLAP_COUNT && !this.conflictReported) {
+      this.conflictReported = true;
+      const conflict = new MqttConnectionError(
+        "QUBIT_MQTT_CLIENT_ID_CONFLICT",
+        `Connection with client id "${this.options.clientId}" closed ${this.shortCloses.length} times within ${FLAP_WINDOW_MS / 1000} s, each less than ${SHORT_CONNECTION_MS / 1000} s after connecting; another client probably uses the same client id`,
+        {
+          value: this.options.clientId,
+          location: {
+            address: this.options.config.broker,
+            client_id: this.options.clientId,
+          },
+          fix: "give every connector and replica its own client_id, or leave client_id unset to get a unique one",
+        },
+      );
+      this.log.error(
+        { client_id: this.options.clientId, fix: conflict.fix },
+        conflict.message,
+      );
+      this.options.onFault(conflict);
+    }
+  }
+}
