@@ -1,0 +1,146 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "../src/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "qubit-csv-convert-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  let text = "";
+  stream.on("data", (chunk) => {
+    text += chunk;
+  });
+  return { stream, text: () => text };
+}
+
+async function run(
+  argv: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = capture();
+  const stderr = capture();
+  const code = await main(argv, {
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    env: { ...process.env, QUBIT_LOG_LEVEL: "silent" },
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+const file = join(dir, "historical_generation.csv");
+writeFileSync(
+  file,
+  "DateTime,InverterID,Generation_kWh\n2024-11-03 01:30:00,INV-1,1.5\n2024-11-03 01:30:00,INV-1,2.5\n2024-11-03 02:00:00,INV-1,n.a.\n",
+);
+const example = {
+  file_path: file,
+  mapping: {
+    timestamp: "DateTime",
+    asset_id: "InverterID",
+    value: "Generation_kWh",
+    unit: "kWh",
+  },
+  timestamp_format: "%Y-%m-%d %H:%M:%S",
+  timezone: "America/Los_Angeles",
+};
+const runnerConfig = join(dir, "config.json");
+writeFileSync(runnerConfig, JSON.stringify({ csv: example }));
+const sectionConfig = join(dir, "section.json");
+writeFileSync(
+  sectionConfig,
+  JSON.stringify({ ...example, file_path: undefined }),
+);
+
+describe("qubit convert csv", () => {
+  it("prints readings as NDJSON and bad rows on stderr", async () => {
+    const result = await run(["convert", "csv", "--config", runnerConfig]);
+    expect(result.code).toBe(1);
+    const readings = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(
+      readings.map((reading) => [
+        reading.timestamp,
+        reading.value,
+        reading.unit,
+      ]),
+    ).toEqual([
+      ["2024-11-03T08:30:00.000Z", 1500, "Wh"],
+      ["2024-11-03T09:30:00.000Z", 2500, "Wh"],
+    ]);
+    expect(result.stderr).toContain(
+      'Invalid value "n.a." in column "Generation_kWh"',
+    );
+    expect(result.stderr).toContain("line=4");
+    expect(result.stderr).toContain("column=Generation_kWh");
+    expect(result.stderr).toContain("[QUBIT_CSV_VALUE_INVALID]");
+  });
+
+  it("takes the input file from the command line", async () => {
+    const other = join(dir, "other.csv");
+    writeFileSync(
+      other,
+      "DateTime,InverterID,Generation_kWh\n2024-07-01 12:00:00,INV-9,3\n",
+    );
+    const result = await run([
+      "convert",
+      "csv",
+      "--config",
+      sectionConfig,
+      other,
+    ]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      asset_id: "INV-9",
+      value: 3000,
+      timestamp: "2024-07-01T19:00:00.000Z",
+    });
+  });
+
+  it("exits 2 for a mapping column the file lacks", async () => {
+    const config = join(dir, "wrong.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        csv: {
+          ...example,
+          mapping: { ...example.mapping, asset_id: "Inverter" },
+        },
+      }),
+    );
+    const result = await run(["convert", "csv", "--config", config]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('column "Inverter" is not in the header');
+    expect(result.stderr).toContain(
+      '"DateTime", "InverterID", "Generation_kWh"',
+    );
+    expect(result.stderr).toContain("/csv/mapping/asset_id");
+  });
+
+  it("exits 2 for bad usage and a bad config", async () => {
+    expect((await run(["convert", "csv"])).code).toBe(2);
+    expect(
+      (
+        await run([
+          "convert",
+          "csv",
+          "--config",
+          runnerConfig,
+          join(dir, "missing.csv"),
+        ])
+      ).code,
+    ).toBe(2);
+    const config = join(dir, "invalid.json");
+    writeFileSync(
+      config,
+      JSON.stringify({ csv: { ...example, delimiter: "#" } }),
+    );
+    const invalid = await run(["convert", "csv", "--config", config]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain("/csv/delimiter");
+  });
+});

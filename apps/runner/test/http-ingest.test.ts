@@ -1,0 +1,138 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+
+const dir = mkdtempSync(join(tmpdir(), "qubit-http-ingest-"));
+const runnerDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+const children: ReturnType<typeof spawn>[] = [];
+afterAll(() => {
+  for (const child of children)
+    if (child.exitCode === null) child.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Asks the kernel for a free loopback port. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("qubit run with an http_ingest endpoint", () => {
+  it("stores pushed readings and answers each error case", async () => {
+    const port = await freePort();
+    const config = join(dir, "config.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        data_dir: join(dir, "data"),
+        server: { enabled: false },
+        log: { level: "warn" },
+        http_ingest: { port, token: "${INGEST_TOKEN}", max_body_bytes: 4096 },
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--conditions=@qubit/source",
+        "src/cli.ts",
+        "run",
+        "--config",
+        config,
+      ],
+      {
+        cwd: runnerDir,
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, INGEST_TOKEN: "a-token-of-twenty-chars" },
+      },
+    );
+    children.push(child);
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const url = `http://127.0.0.1:${port}/ingest`;
+    const post = (body: string, headers: Record<string, string>) =>
+      fetch(url, { method: "POST", body, headers });
+    const auth = { authorization: "Bearer a-token-of-twenty-chars" };
+
+    const accepted = await waitFor(async () => {
+      const response = await post(
+        "timestamp,asset_id,metric,value,unit\n2024-06-01T00:00:00Z,pv-1,power,2.5,kW\n",
+        { ...auth, "content-type": "text/csv" },
+      );
+      return response.status === 202 ? response : undefined;
+    });
+    expect(await accepted.json()).toEqual({ accepted: 1 });
+
+    expect((await post("x", { "content-type": "text/csv" })).status).toBe(401);
+    expect(
+      (await post("x".repeat(5000), { ...auth, "content-type": "text/csv" }))
+        .status,
+    ).toBe(413);
+    const bad = await post(
+      '{"asset_id":"pv-1","metric":"power","value":1,"timestamp":"2024-06-01T00:15:00Z"}\n{"asset_id":"pv-1"}\n',
+      {
+        ...auth,
+        "content-type": "application/x-ndjson",
+      },
+    );
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { errors: { line: number }[] };
+    expect(body.errors.map((error) => error.line)).toEqual([2]);
+    const ndjson = await post(
+      '{"asset_id":"pv-1","metric":"energy","value":1.25,"unit":"kWh","timestamp":"2024-06-01T00:15:00Z"}\n',
+      {
+        ...auth,
+        "content-type": "application/x-ndjson",
+      },
+    );
+    expect(ndjson.status).toBe(202);
+
+    const exited = new Promise<number | null>((resolve) =>
+      child.once("exit", resolve),
+    );
+    child.kill("SIGTERM");
+    expect(await exited, stderr).toBe(0);
+
+    const db = new Database(join(dir, "data", "qubit.db"), { readonly: true });
+    try {
+      const rows = db
+        .prepare("SELECT metric, value, unit FROM readings ORDER BY metric")
+        .all();
+      expect(rows).toEqual([
+        { metric: "energy", value: 1250, unit: "Wh" },
+        { metric: "power", value: 2500, unit: "W" },
+      ]);
+      const letters = db.prepare("SELECT code FROM dead_letters").all();
+      expect(letters).toEqual([{ code: "QUBIT_CSV_RECORD_INVALID" }]);
+    } finally {
+      db.close();
+    }
+  });
+});

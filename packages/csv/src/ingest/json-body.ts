@@ -1,0 +1,232 @@
+import {
+  checkReading,
+  createReading,
+  createTimestampParser,
+  FLAG_VALUES,
+  type Flag,
+  QUALITY_VALUES,
+  type Quality,
+  type ReadingSource,
+  type TimeSeries,
+  type TimestampParser,
+} from "@qubit/core";
+import { CsvError } from "../errors.js";
+import type { BodyProblem, ParsedBody } from "./bodies.js";
+import type { IngestConfig } from "./config.js";
+
+const QUALITIES = new Set<string>(QUALITY_VALUES);
+const FLAGS = new Set<string>(FLAG_VALUES);
+
+/** Parses an NDJSON body (one reading per line) or a JSON body. */
+export function parseJsonBody(
+  text: string,
+  ndjson: boolean,
+  config: IngestConfig,
+  source: ReadingSource,
+): ParsedBody {
+  const parser = createTimestampParser({
+    format: config.timestamp_format,
+    timezone: config.timezone,
+    ambiguous:
+      config.ambiguous_time === "sequence" ? "earlier" : config.ambiguous_time,
+    nonexistent: config.nonexistent_time,
+  });
+  const readings: TimeSeries[] = [];
+  const problems: BodyProblem[] = [];
+  let items: { value: unknown; raw: string; line?: number; record?: number }[] =
+    [];
+  if (ndjson) {
+    const lines = text.split(/\r?\n/);
+    lines.forEach((raw, index) => {
+      if (raw.trim() === "") return;
+      try {
+        items.push({ value: JSON.parse(raw), raw, line: index + 1 });
+      } catch (error) {
+        problems.push({
+          line: index + 1,
+          code: "QUBIT_CSV_JSON_INVALID",
+          message: `Invalid JSON: ${(error as Error).message}`,
+          raw,
+        });
+      }
+    });
+  } else {
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (error) {
+      return {
+        readings,
+        rows: 0,
+        problems: [
+          {
+            line: 1,
+            code: "QUBIT_CSV_JSON_INVALID",
+            message: `Invalid JSON: ${(error as Error).message}`,
+            raw: text.slice(0, 200),
+          },
+        ],
+      };
+    }
+    const list = Array.isArray(document)
+      ? document
+      : document !== null &&
+          typeof document === "object" &&
+          Array.isArray((document as { readings?: unknown }).readings)
+        ? (document as { readings: unknown[] }).readings
+        : [document];
+    items = list.map((value, index) => ({
+      value,
+      raw: JSON.stringify(value),
+      record: index + 1,
+    }));
+  }
+  for (const item of items) {
+    const place = {
+      ...source,
+      ...(item.line === undefined
+        ? { record: item.record }
+        : { line: item.line }),
+    } as ReadingSource;
+    const where =
+      item.line === undefined ? { record: item.record! } : { line: item.line };
+    try {
+      readings.push(readingFromJson(item.value, parser, place));
+    } catch (error) {
+      const problem = error as CsvError;
+      problems.push({
+        ...where,
+        ...(problem.location?.field
+          ? { column: String(problem.location.field) }
+          : {}),
+        code: problem.code ?? "QUBIT_CSV_RECORD_INVALID",
+        message: problem.message,
+        raw: item.raw,
+      });
+    }
+  }
+  return {
+    readings,
+    problems,
+    rows:
+      items.length +
+      problems.filter((problem) => problem.code === "QUBIT_CSV_JSON_INVALID")
+        .length,
+  };
+}
+
+function invalid(field: string, message: string, value?: unknown): CsvError {
+  return new CsvError("QUBIT_CSV_RECORD_INVALID", `${field}: ${message}`, {
+    location: { field },
+    value,
+  });
+}
+
+function readingFromJson(
+  value: unknown,
+  parser: TimestampParser,
+  source: ReadingSource,
+): TimeSeries {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw invalid(
+      "(record)",
+      "expected a JSON object with asset_id, metric, value and timestamp",
+    );
+  }
+  const item = value as Record<string, unknown>;
+  const text = (field: string, required: boolean): string | undefined => {
+    const found = item[field];
+    if (found === undefined || found === null || found === "") {
+      if (required) throw invalid(field, "is required");
+      return undefined;
+    }
+    if (typeof found !== "string")
+      throw invalid(
+        field,
+        `expected a string, got ${JSON.stringify(found)}`,
+        found,
+      );
+    return found;
+  };
+  const asset = text("asset_id", true)!;
+  const metric = text("metric", true)!;
+  const stamp = item.timestamp;
+  if (typeof stamp !== "string" && typeof stamp !== "number")
+    throw invalid(
+      "timestamp",
+      "is required: an ISO 8601 string or epoch number",
+    );
+  let instant: number;
+  try {
+    instant = parser.parse(stamp);
+  } catch (error) {
+    throw invalid("timestamp", (error as Error).message, stamp);
+  }
+  if (!("value" in item))
+    throw invalid("value", "is required (null for a missing value)");
+  const raw = item.value;
+  if (
+    raw !== null &&
+    typeof raw !== "number" &&
+    typeof raw !== "boolean" &&
+    typeof raw !== "string"
+  ) {
+    throw invalid(
+      "value",
+      `expected a number, boolean, string or null, got ${JSON.stringify(raw)}`,
+      raw,
+    );
+  }
+  if (typeof raw === "number" && !Number.isFinite(raw))
+    throw invalid("value", "must be finite", raw);
+  const quality = text("quality", false);
+  if (quality !== undefined && !QUALITIES.has(quality))
+    throw invalid(
+      "quality",
+      `must be one of ${QUALITY_VALUES.join(", ")}`,
+      quality,
+    );
+  const flags = item.flags;
+  if (
+    flags !== undefined &&
+    (!Array.isArray(flags) || flags.some((flag) => !FLAGS.has(String(flag))))
+  ) {
+    throw invalid(
+      "flags",
+      `must be a list of ${FLAG_VALUES.join(", ")}`,
+      flags,
+    );
+  }
+  const metadata = item.metadata;
+  if (
+    metadata !== undefined &&
+    (metadata === null ||
+      typeof metadata !== "object" ||
+      Array.isArray(metadata))
+  ) {
+    throw invalid("metadata", "must be an object", metadata);
+  }
+  const reading = createReading({
+    asset_id: asset,
+    metric,
+    value: raw as TimeSeries["value"],
+    unit: text("unit", false),
+    timestamp: instant,
+    site_id: text("site_id", false),
+    org_id: text("org_id", false),
+    device_id: text("device_id", false),
+    quality:
+      (quality as Quality | undefined) ??
+      (raw === null ? "missing" : undefined),
+    flags: flags as Flag[] | undefined,
+    metadata: metadata as Record<string, unknown> | undefined,
+    source,
+  });
+  // The schema check names the field first: "unit: expected string ...".
+  const problem = checkReading(reading);
+  if (problem !== undefined) {
+    const [field = "(record)", ...rest] = problem.split(": ");
+    throw invalid(field, rest.join(": ") || problem);
+  }
+  return reading;
+}
