@@ -11,5 +11,4 @@ export class UsageError extends QubitError {
 export const RunnerErrorCodes = {
   QUBIT_RUNNER_USAGE: "A command was called with invalid arguments.",
   QUBIT_RUNNER_CONFIG_READ: "The config file cannot be read or is not JSON.",
-  QUBIT_RUNNER_CONNECTOR_START: "A connector failed to start.",
 } as const;
