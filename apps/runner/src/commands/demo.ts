@@ -33,9 +33,11 @@ interface Summary {
     asset_id: string;
     metric: string;
     value: unknown;
+    value_type: string;
     unit: string;
     timestamp: string;
   }[];
+  rejects: { code: string; reason: string }[];
 }
 
 /** Runs `qubit demo`. Returns the exit status. */
@@ -66,7 +68,11 @@ export async function demoCommand(
   }
   const temporary = values["data-dir"] === undefined;
   const dir = values["data-dir"] ?? mkdtempSync(join(tmpdir(), "qubit-demo-"));
-  const logger = createLogger({ level: context.env.QUBIT_LOG_LEVEL ?? "warn" });
+  // Rejects are part of the demo and its summary shows them, so only
+  // errors are logged unless QUBIT_LOG_LEVEL asks for more.
+  const logger = createLogger({
+    level: context.env.QUBIT_LOG_LEVEL ?? "error",
+  });
   const out = (line: string) => context.stdout.write(`${line}\n`);
 
   out(`qubit demo: ${seconds} s, store ${join(dir, "qubit.db")}`);
@@ -192,7 +198,12 @@ function summarize(path: string, protocols: string[]): Summary[] {
            WHERE protocol = ? GROUP BY metric ORDER BY MAX(ts_ms) DESC LIMIT 3`,
         )
         .all(protocol) as Summary["examples"];
-      return { protocol, readings, rejected, series, examples };
+      const rejects = db
+        .prepare(
+          "SELECT code, reason FROM dead_letters WHERE protocol = ? GROUP BY code ORDER BY MIN(seq) LIMIT 2",
+        )
+        .all(protocol) as Summary["rejects"];
+      return { protocol, readings, rejected, series, examples, rejects };
     });
   } finally {
     db.close();
@@ -215,9 +226,16 @@ function printSummary(summaries: Summary[], out: (line: string) => void): void {
     out("");
     out(`  ${summary.protocol} examples:`);
     for (const example of summary.examples) {
+      const value =
+        example.value_type === "boolean"
+          ? String(example.value === 1)
+          : String(example.value);
       out(
-        `    ${example.timestamp}  ${example.asset_id}  ${example.metric} = ${String(example.value)} ${example.unit}`,
+        `    ${example.timestamp}  ${example.asset_id}  ${example.metric} = ${value} ${example.unit}`.trimEnd(),
       );
+    }
+    for (const reject of summary.rejects) {
+      out(`    rejected: ${reject.reason} [${reject.code}]`);
     }
   }
 }
