@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  Backoff,
   type Connector,
   type ConnectorPlugin,
   type Logger,
@@ -10,6 +11,7 @@ import {
   Pipeline,
   QualityMonitor,
   type QualityOptions,
+  QubitError,
   type StateStore,
 } from "@qubit/core";
 import { connectorsOf } from "./config/load.js";
@@ -19,6 +21,7 @@ import {
   createOutputs,
   storePath,
 } from "./outputs/create.js";
+import { acquireLock, type Lock } from "./outputs/lock.js";
 import { SqliteStateStore } from "./outputs/sqlite.js";
 
 function qualityOptions(config: RunnerConfig["quality"]): QualityOptions {
@@ -42,10 +45,13 @@ export interface ServiceHealth {
   pipeline: ReturnType<Pipeline["stats"]>;
 }
 
+const STATUS_UP = new Set(["running", "completed"]);
+
 /**
  * The long-running service: every configured connector into one pipeline
- * and its outputs, with `/health` and `/metrics` over HTTP. `stop()`
- * stops input, flushes what is held, and closes.
+ * and its outputs, with `/health` and `/metrics` over HTTP. A connector
+ * that fails to start is retried with backoff. `stop()` stops input,
+ * flushes what is held within `shutdown_timeout_ms`, and closes.
  */
 export class Service {
   readonly config: RunnerConfig;
@@ -56,6 +62,9 @@ export class Service {
   private readonly logger: Logger;
   private readonly state: StateStore;
   private server: Server | undefined;
+  private lock: Lock | undefined;
+  private readonly retries = new Map<Connector, NodeJS.Timeout>();
+  private stopping = false;
   private startedAt = 0;
 
   constructor(config: RunnerConfig, options: ServiceOptions) {
@@ -95,6 +104,7 @@ export class Service {
         this.connectors.push(connector);
       }
     }
+    this.exportStatus();
   }
 
   /** URL of the health and metrics server, once started. */
@@ -105,29 +115,28 @@ export class Service {
   }
 
   /**
-   * Opens the outputs, starts the HTTP server and every connector. A
-   * connector that fails to start is logged and marked failed; the
-   * others go on.
+   * Locks the data folder, opens the outputs, starts the HTTP server and
+   * every connector. A connector that fails to start is logged and tried
+   * again with backoff while the others go on.
    */
   async start(): Promise<void> {
     this.startedAt = Date.now();
-    await this.pipeline.open();
-    if (this.config.server.enabled) await this.listen();
+    this.lock = await this.lockDataDir();
+    try {
+      await this.pipeline.open();
+      if (this.config.server.enabled) await this.listen();
+    } catch (error) {
+      await this.lock.release();
+      this.lock = undefined;
+      throw error;
+    }
     await Promise.all(
-      this.connectors.map(async (connector) => {
-        try {
-          await connector.connect();
-        } catch (error) {
-          this.logger.error(
-            {
-              connector: connector.name,
-              protocol: connector.protocol,
-              err: error,
-            },
-            "Connector failed to start; the other connectors go on",
-          );
-        }
-      }),
+      this.connectors.map((connector) =>
+        this.startConnector(
+          connector,
+          new Backoff({ initialDelayMs: 1_000, maxDelayMs: 60_000 }),
+        ),
+      ),
     );
     this.logger.info(
       {
@@ -147,28 +156,33 @@ export class Service {
     );
   }
 
-  /** Stops the connectors, flushes the pipeline and closes everything. */
+  /**
+   * Stops the connectors, flushes the pipeline and closes everything,
+   * giving connectors and outputs `shutdown_timeout_ms` in all. What is
+   * still unwritten then was never acknowledged to its source.
+   */
   async stop(): Promise<void> {
-    this.logger.info({}, "Service stopping: flushing pending readings");
+    this.stopping = true;
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
+    const deadline = Date.now() + this.config.shutdown_timeout_ms;
+    this.logger.info(
+      { timeout_ms: this.config.shutdown_timeout_ms },
+      "Service stopping: flushing pending readings",
+    );
     await Promise.all(
       this.connectors.map((connector) =>
-        connector
-          .disconnect()
-          .catch((error: unknown) =>
-            this.logger.error(
-              { connector: connector.name, err: error },
-              "Connector failed to stop cleanly",
-            ),
-          ),
+        this.stopConnector(connector, deadline),
       ),
     );
-    await this.pipeline.close();
+    await this.pipeline.close(Math.max(1_000, deadline - Date.now()));
     this.state.close();
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    await this.lock?.release();
     this.logger.info(this.pipeline.stats(), "Service stopped");
   }
 
@@ -192,6 +206,118 @@ export class Service {
       connectors,
       pipeline: this.pipeline.stats(),
     };
+  }
+
+  private async startConnector(
+    connector: Connector,
+    backoff: Backoff,
+  ): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await connector.connect();
+      if (backoff.attempts > 0) {
+        this.logger.info(
+          { connector: connector.name, attempts: backoff.attempts },
+          "Connector started after retrying",
+        );
+      }
+    } catch (error) {
+      const delay = backoff.next();
+      this.logger.error(
+        {
+          connector: connector.name,
+          protocol: connector.protocol,
+          attempt: backoff.attempts,
+          retry_in_ms: delay,
+          err: error,
+        },
+        "Connector failed to start; retrying while the other connectors go on",
+      );
+      await connector.disconnect().catch(() => undefined);
+      if (this.stopping) return;
+      this.retries.set(
+        connector,
+        setTimeout(() => {
+          this.retries.delete(connector);
+          void this.startConnector(connector, backoff);
+        }, delay),
+      );
+    }
+  }
+
+  private async stopConnector(
+    connector: Connector,
+    deadline: number,
+  ): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(
+        () => resolve("timeout"),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    try {
+      const outcome = await Promise.race([connector.disconnect(), timedOut]);
+      if (outcome === "timeout") {
+        this.logger.error(
+          {
+            connector: connector.name,
+            timeout_ms: this.config.shutdown_timeout_ms,
+          },
+          "Connector did not stop in time; closing the pipeline without it",
+        );
+      }
+    } catch (error) {
+      this.logger.error(
+        { connector: connector.name, err: error },
+        "Connector failed to stop cleanly",
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async lockDataDir(): Promise<Lock> {
+    try {
+      return await acquireLock(this.config.data_dir);
+    } catch (error) {
+      throw new QubitError(
+        "QUBIT_RUNNER_DATA_DIR_LOCKED",
+        `Data folder ${this.config.data_dir} is in use by another qubit process`,
+        {
+          location: { address: this.config.data_dir },
+          fix: "stop the other process, or give this one its own data_dir",
+          cause: error,
+        },
+      );
+    }
+  }
+
+  private exportStatus(): void {
+    const up = this.registry.gauge(
+      "qubit_connector_up",
+      "1 while the connector runs (or finished a file), else 0",
+    );
+    const uptime = this.registry.gauge(
+      "qubit_connector_uptime_seconds",
+      "Time since the connector started",
+    );
+    const received = this.registry.gauge(
+      "qubit_connector_messages_received",
+      "Inputs the connector received",
+    );
+    this.registry.onCollect(() => {
+      for (const connector of this.connectors) {
+        const health = connector.health();
+        const labels = {
+          connector: connector.name,
+          protocol: connector.protocol,
+        };
+        up.with(labels).set(STATUS_UP.has(health.status) ? 1 : 0);
+        uptime.with(labels).set(health.uptime_ms / 1000);
+        received.with(labels).set(health.messages_received);
+      }
+    });
   }
 
   private async listen(): Promise<void> {
@@ -218,10 +344,23 @@ export class Service {
       );
     });
     this.server = server;
+    const { host, port } = this.config.server;
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.config.server.port, this.config.server.host, () => {
-        server.off("error", reject);
+      server.once("error", (error: NodeJS.ErrnoException) => {
+        reject(
+          new QubitError(
+            "QUBIT_RUNNER_SERVER_LISTEN",
+            `Cannot serve /health and /metrics on ${host}:${port}: ${error.code === "EADDRINUSE" ? "the port is in use" : error.message}`,
+            {
+              location: { address: `${host}:${port}` },
+              fix: "set server.port to a free port (0 picks one), stop the process using it, or set server.enabled to false",
+              cause: error,
+            },
+          ),
+        );
+      });
+      server.listen(port, host, () => {
+        server.removeAllListeners("error");
         resolve();
       });
     });

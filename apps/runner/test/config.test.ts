@@ -129,6 +129,28 @@ describe("loadConfig", () => {
     ).toThrow(/connector name "n" is already used/);
   });
 
+  it("applies section defaults before reporting a typo", () => {
+    const withDefault: ConnectorPlugin<{ url: string; retries: number }> = {
+      ...fakePlugin,
+      configSchema: Type.Object(
+        {
+          url: Type.String(),
+          retries: Type.Integer({ default: 3 }),
+        },
+        { additionalProperties: false },
+      ),
+    } as unknown as ConnectorPlugin<{ url: string; retries: number }>;
+    try {
+      loadConfig({ fake: { url: "a", retires: 5 } }, [withDefault], {
+        env: {},
+      });
+      expect.unreachable();
+    } catch (error) {
+      const paths = (error as ConfigError).issues.map((issue) => issue.path);
+      expect(paths).toEqual(["/fake/retires"]);
+    }
+  });
+
   it("rejects unknown top-level keys", () => {
     expect(() => loadConfig({ mqttt: {} }, [fakePlugin], { env: {} })).toThrow(
       /\/mqttt: is not a known option/,

@@ -155,7 +155,7 @@ describe("documented configs", () => {
         mqtt: { broker: "http://x", topics: ["a/#/b"], qos: 3 },
       }),
     ]);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/\/mqtt\/broker/);
     expect(bad.err).toMatch(/\/mqtt\/qos/);
   });

@@ -28,6 +28,9 @@ const LOCAL = "postgres://postgres@127.0.0.1:5432/test";
 const suffix = randomBytes(4).toString("hex");
 const tables: string[] = [];
 const admin = new pg.Pool({ connectionString: LOCAL, max: 2 });
+// An idle pool client whose connection drops emits "error"; the tests
+// restart servers and terminate sessions on purpose.
+admin.on("error", () => undefined);
 
 function tableName(label: string): string {
   const name = `qubit_test_${label}_${suffix}`;
@@ -315,6 +318,7 @@ describe.skipIf(bin === undefined)("postgres output and a restart", () => {
     await pipeline.close();
 
     const check = new pg.Pool({ connectionString: server.connectionString });
+    check.on("error", () => undefined);
     expect(await countRows(check, "restart")).toBe(2_000);
     await check.end();
   });

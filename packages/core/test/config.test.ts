@@ -105,4 +105,27 @@ describe("checkConfig", () => {
       expect((error as ConfigError).code).toBe("QUBIT_CORE_CONFIG_INVALID");
     }
   });
+
+  it("reports a missing key once", () => {
+    const { issues } = checkConfig(schema, { topics: "a" });
+    expect(issues.filter((issue) => issue.path === "/broker")).toHaveLength(1);
+  });
+
+  it("never echoes a secret value", () => {
+    const secretSchema = Type.Object({
+      auth: Type.Object({ password: Type.String({ minLength: 12 }) }),
+      token: Type.String({ minLength: 20 }),
+    });
+    const { issues } = checkConfig(secretSchema, {
+      auth: { password: "hunter2" },
+      token: "short-token",
+    });
+    expect(issues.map((issue) => issue.path).sort()).toEqual([
+      "/auth/password",
+      "/token",
+    ]);
+    for (const issue of issues) expect(issue.value).toBeUndefined();
+    expect(JSON.stringify(issues)).not.toContain("hunter2");
+    expect(JSON.stringify(issues)).not.toContain("short-token");
+  });
 });

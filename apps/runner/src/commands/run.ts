@@ -69,7 +69,22 @@ export async function runCommand(
   await service.start();
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
   const stopped = new Promise<string>((resolve) => {
-    for (const signal of signals) process.once(signal, () => resolve(signal));
+    const onSignal = (signal: NodeJS.Signals) => {
+      for (const other of signals) process.off(other, onSignal);
+      // A second signal during the flush means the operator will not
+      // wait: exit at once, leaving unacknowledged input to the sources.
+      for (const other of signals) {
+        process.once(other, () => {
+          logger.error(
+            { signal: other },
+            "Second signal: exiting without finishing the flush",
+          );
+          process.exit(other === "SIGINT" ? 130 : 143);
+        });
+      }
+      resolve(signal);
+    };
+    for (const signal of signals) process.on(signal, onSignal);
   });
   const allFinite =
     service.connectors.length > 0 &&

@@ -1,4 +1,8 @@
-import { type ConnectorPlugin, formatConfigIssue } from "@qubit/core";
+import {
+  ConfigError,
+  type ConnectorPlugin,
+  formatConfigIssue,
+} from "@qubit/core";
 import { loadConfig, readConfigFile } from "../config/load.js";
 import { UsageError } from "../errors.js";
 import type { CommandContext } from "../protocols/types.js";
@@ -10,16 +14,30 @@ export async function validateConfigCommand(
   plugins: readonly ConnectorPlugin[],
 ): Promise<number> {
   const path = argv[0];
+  if (path === "--help" || path === "-h") {
+    context.stdout.write(
+      "Usage: qubit validate-config FILE\n\nChecks a config file and lists every problem with its path, value and fix.\nExits 0 when it is valid, 1 when it is not, 2 for bad usage.\n",
+    );
+    return 0;
+  }
   if (!path || argv.length > 1) {
     throw new UsageError(
       "validate-config takes one config file",
       "qubit validate-config FILE",
     );
   }
-  const { config, warnings } = loadConfig(readConfigFile(path), plugins, {
-    env: context.env,
-    source: path,
-  });
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig(readConfigFile(path), plugins, {
+      env: context.env,
+      source: path,
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    context.stderr.write(`${error.message}\n`);
+    return 1;
+  }
+  const { config, warnings } = loaded;
   for (const warning of warnings)
     context.stderr.write(`warning: ${formatConfigIssue(warning)}\n`);
   const sections = plugins

@@ -8,6 +8,7 @@ import {
   QubitError,
   substituteEnv,
 } from "@qubit/core";
+import { Value } from "@sinclair/typebox/value";
 import { type RunnerConfig, runnerConfigSchema } from "./schema.js";
 
 /** Reads a JSON config file, naming the line and column of a syntax error. */
@@ -103,7 +104,7 @@ export function loadConfig(
   const schema = runnerConfigSchema(plugins);
   const { value, issues } = checkConfig<RunnerConfig>(
     schema,
-    substituted.value,
+    withSectionDefaults(substituted.value, plugins),
   );
   const all = [...substituted.issues, ...issues];
   if (all.every((issue) => issue.severity === "warning")) {
@@ -138,6 +139,41 @@ export function connectorsOf<C>(
       config: entry as C,
     };
   });
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+
+/**
+ * Applies each plugin's defaults to its section. A section may be one
+ * connector or a list, and TypeBox cannot apply defaults through that
+ * union; without this, every defaulted key of a section with one typo
+ * would be reported missing.
+ */
+function withSectionDefaults(
+  input: unknown,
+  plugins: readonly ConnectorPlugin[],
+): unknown {
+  if (!isObject(input)) return input;
+  const result: Record<string, unknown> = { ...input };
+  const complete = (
+    schema: ConnectorPlugin["configSchema"],
+    entry: unknown,
+  ): unknown =>
+    isObject(entry)
+      ? Value.Default(schema, Value.Convert(schema, structuredClone(entry)))
+      : entry;
+  for (const plugin of plugins) {
+    const section = result[plugin.protocol];
+    if (Array.isArray(section)) {
+      result[plugin.protocol] = section.map((entry) =>
+        complete(plugin.configSchema, entry),
+      );
+    } else if (isObject(section)) {
+      result[plugin.protocol] = complete(plugin.configSchema, section);
+    }
+  }
+  return result;
 }
 
 function pluginIssues(

@@ -141,6 +141,12 @@ const COMMON = {
     default: [{ type: "sqlite" }],
     description: "Where readings go; default the embedded SQLite store",
   }),
+  shutdown_timeout_ms: Type.Integer({
+    minimum: 0,
+    default: 30_000,
+    description:
+      "Longest a stop waits for connectors and outputs to hand over what they hold, in milliseconds; what is still unwritten then is not acknowledged, so sources can send it again",
+  }),
   dead_letter: DeadLetterConfigSchema,
   pipeline: PipelineConfigSchema,
   quality: QualityConfigSchema,
@@ -186,6 +192,7 @@ export function runnerConfigSchema(
 /** A validated config file. Protocol sections stay untyped here. */
 export interface RunnerConfig {
   data_dir: string;
+  shutdown_timeout_ms: number;
   outputs: Static<typeof OutputConfigSchema>[];
   dead_letter: { path?: string; sqlite: boolean };
   pipeline: {

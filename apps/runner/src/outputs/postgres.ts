@@ -177,6 +177,16 @@ export class PostgresOutput implements Output {
         },
       );
     }
+    // A checked-out client emits "error" when its connection drops between
+    // two queries (a server restart, pg_terminate_backend); without a
+    // listener that event would crash the process. The failed query
+    // rejects on its own, so the listener only logs.
+    const onClientError = (error: Error) =>
+      this.logger.warn(
+        { output: this.name, err: error },
+        "PostgreSQL connection dropped while creating the table",
+      );
+    client.on("error", onClientError);
     try {
       const timescale = await this.ensureTable(client);
       const key = await this.primaryKey(client);
@@ -191,6 +201,7 @@ export class PostgresOutput implements Output {
       }
       return { insert: insertSql(this.table, key), timescale };
     } finally {
+      client.off("error", onClientError);
       client.release();
     }
   }

@@ -43,6 +43,11 @@ export function parseConfig<T>(
   };
 }
 
+// Values at these keys are never echoed in an issue, because a config
+// error is printed and logged.
+const SECRET_KEY =
+  /(password|passphrase|token|secret|private_key|api_key)[^/]*$/i;
+
 /** Lists the issues of a value against a schema, descending into unions. */
 export function explain(
   schema: TSchema,
@@ -54,6 +59,14 @@ export function explain(
   const issues: ConfigIssue[] = [];
   for (const error of Value.Errors(schema, value)) {
     const at = `${path}${error.path}`;
+    // A missing key gets an "is required" issue; its type error would
+    // only repeat it.
+    if (
+      error.value === undefined &&
+      error.type !== ValueErrorType.ObjectRequiredProperty
+    ) {
+      continue;
+    }
     const issue = describe(error, at);
     if (issue === "descend") {
       for (const nested of explainUnion(error.schema, error.value, at))
@@ -64,7 +77,10 @@ export function explain(
   }
   return issues;
 
-  function add(issue: ConfigIssue): void {
+  function add(found: ConfigIssue): void {
+    const issue = SECRET_KEY.test(found.path)
+      ? { ...found, value: undefined }
+      : found;
     const key = `${issue.path}\u0000${issue.message}`;
     if (seen.has(key)) return;
     // A union error at a path that already has a precise issue adds nothing.
