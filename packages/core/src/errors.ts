@@ -70,6 +70,10 @@ export const CoreErrorCodes = {
   QUBIT_CORE_TIMEZONE_UNKNOWN: "A time zone is not a known IANA zone name.",
   QUBIT_CORE_OUTPUT_FAILED: "An output failed to write a batch.",
   QUBIT_CORE_HANDLER_FAILED: "A user handler threw an error.",
+  QUBIT_CORE_CONVERT_FAILED:
+    "A connector could not convert an input; it went to the dead letters.",
+  QUBIT_CORE_CONNECT_FAILED: "A connector failed to start.",
+  QUBIT_CORE_SOURCE_FAILED: "A finite source such as a file failed.",
   QUBIT_CORE_PIPELINE_CLOSED: "The pipeline was closed before the input.",
 } as const;
 

@@ -3,6 +3,7 @@ import {
   BaseConnector,
   BasicMessage,
   createReading,
+  MemoryDeadLetterOutput,
   MemoryOutput,
   Pipeline,
   type SourceMessage,
@@ -135,5 +136,70 @@ describe("BaseConnector", () => {
       status: "completed",
       messages_received: 2,
     });
+  });
+});
+
+describe("BaseConnector conversion failures", () => {
+  it("dead-letters a message whose conversion throws", async () => {
+    /** A source whose second message throws in convert(). */
+    class Throwing extends CountingSource {
+      protected override async start(): Promise<void> {
+        const source = {
+          protocol: "count",
+          address: "deep",
+          connector: this.name,
+        };
+        const good = createReading({
+          asset_id: "a",
+          metric: "m",
+          value: 1,
+          timestamp: 0,
+          source,
+        });
+        await this.deliver(
+          new BasicMessage({
+            protocol: "count",
+            kind: "x",
+            source,
+            receivedAt: 0,
+            raw: "ok",
+            convert: () => ({ readings: [good], rejects: [], diagnostics: [] }),
+          }),
+        );
+        await this.deliver(
+          new BasicMessage({
+            protocol: "count",
+            kind: "x",
+            source,
+            receivedAt: 0,
+            raw: "[[[[",
+            convert: () => {
+              throw new RangeError("Maximum call stack size exceeded");
+            },
+          }),
+        );
+        this.markFinished();
+      }
+    }
+    const source = new Throwing(0);
+    const output = new MemoryOutput();
+    const deadLetters = new MemoryDeadLetterOutput();
+    const pipeline = new Pipeline({
+      outputs: [output],
+      deadLetters: [deadLetters],
+      batchIntervalMs: 1,
+    });
+    source.attach(pipeline);
+    await source.connect();
+    await source.finished;
+    await pipeline.close();
+    expect(output.readings).toHaveLength(1);
+    expect(deadLetters.letters).toHaveLength(1);
+    expect(deadLetters.letters[0]?.code).toBe("QUBIT_CORE_CONVERT_FAILED");
+    expect(deadLetters.letters[0]?.reason).toMatch(
+      /Maximum call stack size exceeded/,
+    );
+    expect(deadLetters.letters[0]?.raw).toBe("[[[[");
+    expect(source.health().last_error?.code).toBe("QUBIT_CORE_CONVERT_FAILED");
   });
 });

@@ -333,7 +333,7 @@ export abstract class BaseConnector<M extends SourceMessage = SourceMessage>
     this.lastMessageAt = message.receivedAt;
     if (this.registrations.length === 0) {
       if (!this.sink) return Promise.resolve();
-      return this.sink.submit({ message, result: message.convert() });
+      return this.sink.submit({ message, result: this.convert(message) });
     }
     return this.deliverWithHandlers(message);
   }
@@ -392,6 +392,41 @@ export abstract class BaseConnector<M extends SourceMessage = SourceMessage>
     return fault;
   }
 
+  /**
+   * Converts a message; a converter that throws (a bug, or input such as
+   * JSON nested deeper than the stack) rejects that message to the
+   * dead-letter output instead of stopping the stream.
+   */
+  private convert(message: M): ConversionResult {
+    try {
+      return message.convert();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const fault = this.recordFault(error, "QUBIT_CORE_CONVERT_FAILED");
+      this.logger.error(
+        {
+          kind: message.kind,
+          address: message.source.address,
+          code: fault.code,
+          err: error,
+        },
+        "Converting a message failed; it goes to the dead-letter output",
+      );
+      return {
+        readings: [],
+        rejects: [
+          {
+            code: "QUBIT_CORE_CONVERT_FAILED",
+            message: `The ${message.protocol} input could not be converted: ${reason}`,
+            location: { ...message.source },
+            fix: "check the input's structure (for example nesting depth); if it is valid, report it with this dead letter",
+          },
+        ],
+        diagnostics: [],
+      };
+    }
+  }
+
   private async deliverWithHandlers(message: M): Promise<void> {
     const before = this.registrations.filter(
       (r) => r.phase === "before" && r.matches(message),
@@ -404,7 +439,7 @@ export abstract class BaseConnector<M extends SourceMessage = SourceMessage>
       await this.runHandler(registration, message, undefined, extra);
     }
     if (!this.sink && after.length === 0) return;
-    const result = message.convert();
+    const result = this.convert(message);
     for (const registration of after) {
       await this.runHandler(registration, message, result, extra);
     }
