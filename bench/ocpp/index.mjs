@@ -7,12 +7,16 @@
 //            the next MeterValues as soon as the last got its CALLRESULT
 // Options: --chargers N --interval S --duration S --ceiling-chargers C
 //          --ceiling-duration S --workers W --servers qubit,bare
+//          --scenarios fleet,ceiling
+// BENCH_PROFILE_DIR=dir writes a CPU profile of each server's traffic
+// phase there; BENCH_SERVER_ARGS adds Node options to the servers.
 // Server kinds: qubit (the product: runner Service, SQLite store), bare
 // (ocpp-rpc strict mode, answers only), null (our central system with a
 // null output and memory state, to separate the SQLite cost).
 import { fork } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -24,10 +28,14 @@ const { values } = parseArgs({
     "ceiling-duration": { type: "string", default: "20" },
     workers: { type: "string", default: "2" },
     servers: { type: "string", default: "qubit,bare" },
+    scenarios: { type: "string", default: "fleet,ceiling" },
   },
 });
 const chargers = Number(values.chargers);
 const workers = Number(values.workers);
+const scenarios = values.scenarios.split(",");
+const profileDir = process.env.BENCH_PROFILE_DIR;
+if (profileDir) mkdirSync(profileDir, { recursive: true });
 const here = new URL(".", import.meta.url);
 const CLOCK_TICKS = 100;
 
@@ -61,8 +69,20 @@ function startServer(kind) {
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("message", (message) =>
-      resolve({ child, url: `ws://127.0.0.1:${message.port}${message.path}` }),
+      resolve({
+        kind,
+        child,
+        url: `ws://127.0.0.1:${message.port}${message.path}`,
+      }),
     );
+  });
+}
+
+// Sends a command to a server and waits for its reply.
+function ask(child, command) {
+  return new Promise((resolve) => {
+    child.once("message", resolve);
+    child.send(command);
   });
 }
 
@@ -89,6 +109,7 @@ async function scenario(server, name, count, mode, durationS) {
       }),
     );
   }
+
   const connected = await Promise.all(
     loads.map(
       (load) => new Promise((resolve) => load.once("message", resolve)),
@@ -96,6 +117,8 @@ async function scenario(server, name, count, mode, durationS) {
   );
   const afterConnect = procStats(server.child.pid);
   const connectMs = Math.max(...connected.map((c) => c.connectMs));
+
+  if (profileDir) await ask(server.child, { cmd: "profile-start" });
   const before = procStats(server.child.pid);
   const wallStart = performance.now();
   for (const load of loads) load.send("go");
@@ -109,24 +132,31 @@ async function scenario(server, name, count, mode, durationS) {
   );
   const wall = (performance.now() - wallStart) / 1000;
   const after = procStats(server.child.pid);
+
+  if (profileDir) {
+    const file = join(profileDir, `${server.kind}-${name}.cpuprofile`);
+    await ask(server.child, { cmd: "profile-stop", file });
+    process.stderr.write(`profile written to ${file}\n`);
+  }
+
   const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const at = (q) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
   const elapsed = Math.max(...results.map((r) => r.elapsed));
+  const calls = results.reduce((sum, r) => sum + r.calls, 0);
+  const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
   return {
     scenario: name,
     chargers: connected.reduce((sum, c) => sum + c.connected, 0),
     connect_failures: connected.reduce((sum, c) => sum + c.connectFailures, 0),
     connects_per_s: Math.round((count / connectMs) * 1000),
-    calls_per_s: Math.round(
-      results.reduce((sum, r) => sum + r.calls, 0) / elapsed,
-    ),
+    calls_per_s: Math.round(calls / elapsed),
     call_errors: results.reduce((sum, r) => sum + r.errors, 0),
     p50_ms: Number(at(0.5).toFixed(2)),
     p99_ms: Number(at(0.99).toFixed(2)),
-    server_cpu_pct: Math.round(
-      ((after.cpuSeconds - before.cpuSeconds) / wall) * 100,
-    ),
+    server_cpu_pct: Math.round((cpuSeconds / wall) * 100),
+    // Server CPU time per CALL: the figure that machine load skews least.
+    cpu_us_per_call: Math.round((cpuSeconds * 1e6) / calls),
     rss_after_connect_mb: Math.round(afterConnect.rssMb),
     rss_end_mb: Math.round(after.rssMb),
     peak_rss_mb: Math.round(after.peakMb),
@@ -145,24 +175,32 @@ for (const kind of values.servers.split(",")) {
   process.stderr.write(
     `${kind}: listening at ${server.url}, idle RSS ${idle.rssMb.toFixed(0)} MB\n`,
   );
-  const fleet = await scenario(
-    server,
-    "fleet",
-    chargers,
-    "periodic",
-    Number(values.duration),
-  );
-  rows.push({ server: kind, idle_rss_mb: Math.round(idle.rssMb), ...fleet });
-  process.stderr.write(`${kind} fleet: ${JSON.stringify(fleet)}\n`);
-  const ceiling = await scenario(
-    server,
-    "ceiling",
-    Number(values["ceiling-chargers"]),
-    "closed",
-    Number(values["ceiling-duration"]),
-  );
-  rows.push({ server: kind, idle_rss_mb: Math.round(idle.rssMb), ...ceiling });
-  process.stderr.write(`${kind} ceiling: ${JSON.stringify(ceiling)}\n`);
+  if (scenarios.includes("fleet")) {
+    const fleet = await scenario(
+      server,
+      "fleet",
+      chargers,
+      "periodic",
+      Number(values.duration),
+    );
+    rows.push({ server: kind, idle_rss_mb: Math.round(idle.rssMb), ...fleet });
+    process.stderr.write(`${kind} fleet: ${JSON.stringify(fleet)}\n`);
+  }
+  if (scenarios.includes("ceiling")) {
+    const ceiling = await scenario(
+      server,
+      "ceiling",
+      Number(values["ceiling-chargers"]),
+      "closed",
+      Number(values["ceiling-duration"]),
+    );
+    rows.push({
+      server: kind,
+      idle_rss_mb: Math.round(idle.rssMb),
+      ...ceiling,
+    });
+    process.stderr.write(`${kind} ceiling: ${JSON.stringify(ceiling)}\n`);
+  }
   server.child.send({ cmd: "stop" });
   await new Promise((resolve) => server.child.once("exit", resolve));
 }

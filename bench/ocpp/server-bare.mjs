@@ -2,6 +2,7 @@
 // Started by index.mjs as a child process; reports its port over IPC.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { handleProfileCommand } from "./profile.mjs";
 
 const require = createRequire(
   fileURLToPath(new URL("../../packages/ocpp/package.json", import.meta.url)),
@@ -25,6 +26,7 @@ server.on("client", (client) => {
 const http = await server.listen(0, "127.0.0.1");
 process.send({ ready: true, port: http.address().port, path: "" });
 process.on("message", async (message) => {
+  if (await handleProfileCommand(message)) return;
   if (message.cmd === "stop") {
     await server.close({ force: true });
     process.exit(0);

@@ -11,6 +11,7 @@ import {
   type CentralSystemConfig,
   CentralSystemConnector,
 } from "../../packages/ocpp/src/index.js";
+import { handleProfileCommand } from "./profile.mjs";
 
 const { config } = loadConfig(
   {
@@ -41,7 +42,8 @@ const csms = new CentralSystemConnector(section, {
 csms.attach(pipeline);
 await csms.connect();
 process.send?.({ ready: true, port: csms.port, path: "/ocpp" });
-process.on("message", async (message: { cmd: string }) => {
+process.on("message", async (message: { cmd: string; file?: string }) => {
+  if (await handleProfileCommand(message)) return;
   if (message.cmd === "stop") {
     await csms.disconnect();
     await pipeline.close();

@@ -10,6 +10,7 @@ import {
   loadConfig,
   Service,
 } from "../../apps/runner/src/index.js";
+import { handleProfileCommand } from "./profile.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "qubit-bench-ocpp-"));
 const plugins = allPlugins();
@@ -42,7 +43,8 @@ const service = new Service(config, { plugins });
 await service.start();
 const csms = service.connectors[0] as unknown as { port: number };
 process.send?.({ ready: true, port: csms.port, path: "/ocpp" });
-process.on("message", async (message: { cmd: string }) => {
+process.on("message", async (message: { cmd: string; file?: string }) => {
+  if (await handleProfileCommand(message)) return;
   if (message.cmd === "stats") {
     process.send?.({ stats: service.pipeline.stats() });
   }

@@ -51,6 +51,33 @@ export function schemaValidator(version: OcppVersion): SchemaValidator {
   return validator;
 }
 
+/** An ajv validate function: true when valid, else `errors` lists why. */
+export interface CompiledSchema {
+  (value: unknown): boolean;
+  errors?: AjvError[] | null;
+}
+
+/**
+ * Returns the compiled ajv function of one schema of a version, or
+ * undefined when the schema does not exist or the ajv instance cannot be
+ * reached. Calling it directly skips the lookup by schema id that
+ * `SchemaValidator.validate` makes on every call. NOTE: it reads the
+ * private `_ajv` field of ocpp-rpc 2.2.1's Validator; callers fall back
+ * to `validate` when an upgrade removes it.
+ */
+export function compiledSchema(
+  version: OcppVersion,
+  schemaId: string,
+): CompiledSchema | undefined {
+  const ajv = (
+    schemaValidator(version) as {
+      _ajv?: { getSchema?: (id: string) => CompiledSchema | undefined };
+    }
+  )._ajv;
+  if (typeof ajv?.getSchema !== "function") return undefined;
+  return ajv.getSchema(schemaId);
+}
+
 /** Returns the actions a version's schemas define, per direction. */
 export function schemaActions(version: OcppVersion): Set<string> {
   const file =

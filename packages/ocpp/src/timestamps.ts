@@ -14,6 +14,8 @@ export type ParsedTimestamp =
  */
 export function parseOcppTimestamp(text: unknown): ParsedTimestamp {
   if (typeof text !== "string") return { ok: false };
+  const fast = parseUtcTimestamp(text);
+  if (fast !== undefined) return fast;
   const match = ISO_DATE_TIME.exec(text.trim());
   if (!match) return { ok: false };
   const [, year, month, day, hour, minute, second, fraction, zone] = match;
@@ -51,4 +53,62 @@ export function parseOcppTimestamp(text: unknown): ParsedTimestamp {
     epochMs: utc - offsetMinutes * 60_000,
     zoneMissing: zone === undefined,
   };
+}
+
+const ZERO = 48;
+
+/** Reads `count` decimal digits at `start`; -1 when one is not a digit. */
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let index = start; index < start + count; index += 1) {
+    const digit = text.charCodeAt(index) - ZERO;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * Reads the form nearly every charger sends, `YYYY-MM-DDTHH:MM:SS[.f…]Z`,
+ * without a regular expression. Returns undefined for any other text,
+ * which {@link parseOcppTimestamp} then reads with the full pattern; the
+ * result is the same either way.
+ */
+function parseUtcTimestamp(text: string): ParsedTimestamp | undefined {
+  const length = text.length;
+  if (length < 20 || text.charCodeAt(length - 1) !== 90 /* Z */) return;
+
+  if (
+    text[4] !== "-" ||
+    text[7] !== "-" ||
+    text[10] !== "T" ||
+    text[13] !== ":" ||
+    text[16] !== ":"
+  )
+    return;
+
+  let millis = 0;
+  if (length > 20) {
+    // A fraction: ".", one or more digits, then "Z".
+    if (text[19] !== "." || length === 21) return;
+    const digits = length - 21;
+    if (digitsAt(text, 20, digits) < 0) return;
+    millis = digitsAt(text, 20, Math.min(3, digits));
+    for (let scale = digits; scale < 3; scale += 1) millis *= 10;
+  }
+
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  if (year < 0 || second < 0 || minute < 0 || hour < 0 || day < 0) return;
+
+  if (month < 1 || month > 12 || day < 1 || day > 31) return { ok: false };
+  if (hour > 23 || minute > 59 || second > 60) return { ok: false };
+
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  if (!Number.isFinite(utc)) return { ok: false };
+  return { ok: true, epochMs: utc, zoneMissing: false };
 }

@@ -2,10 +2,12 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { MemoryStateStore } from "@qubit/core";
 import { describe, expect, it } from "vitest";
+import { callErrorFrame } from "../src/csms/call-error-frame.js";
 import { CommandQueue } from "../src/csms/command-queue.js";
 import { RateLimiter } from "../src/csms/rate-limit.js";
-import { OcppErrorCodes } from "../src/errors.js";
+import { OcppCallError, OcppErrorCodes } from "../src/errors.js";
 import { identityFromPath } from "../src/identity.js";
+import { compiledSchema } from "../src/rpc.js";
 import { checkPayload } from "../src/schema/tolerant-check.js";
 import { parseOcppTimestamp } from "../src/timestamps.js";
 
@@ -42,6 +44,16 @@ describe("error table", () => {
 });
 
 describe("tolerant schema check", () => {
+  it("uses ocpp-rpc's compiled schemas", () => {
+    // Without them the check still works through validate(), only slower,
+    // so this test is what notices an ocpp-rpc upgrade that moves them.
+    const check = compiledSchema("1.6", "urn:MeterValues.req");
+    expect(typeof check).toBe("function");
+    expect(check?.({ meterValue: [] })).toBe(false);
+    expect(check?.errors?.[0]?.keyword).toBe("required");
+    expect(compiledSchema("1.6", "urn:FlyToTheMoon.req")).toBeUndefined();
+  });
+
   it("accepts cosmetic deviations and lists them", () => {
     const check = checkPayload("1.6", "MeterValues", "req", {
       connectorId: "1",
@@ -135,6 +147,86 @@ describe("OCPP timestamps", () => {
     });
     expect(parseOcppTimestamp("yesterday")).toEqual({ ok: false });
     expect(parseOcppTimestamp("2025-13-01T00:00:00Z")).toEqual({ ok: false });
+  });
+
+  it("reads the Z form as the full pattern does", () => {
+    // The pattern accepts a lower-case "z" and the Z form takes a shortcut,
+    // so each text must give the same result with either letter.
+    const texts = [
+      "2025-01-15T10:00:00Z",
+      "2025-01-15T10:00:00.5Z",
+      "2025-01-15T10:00:00.12Z",
+      "2025-01-15T10:00:00.123Z",
+      "2025-01-15T10:00:00.123456789Z",
+      "2024-02-29T23:59:59.999Z",
+      "2025-02-30T00:00:00Z",
+      "2025-12-31T23:59:60Z",
+      "0099-01-01T00:00:00Z",
+      "2025-00-10T00:00:00Z",
+      "2025-01-32T00:00:00Z",
+      "2025-01-01T24:00:00Z",
+      "2025-01-01T00:60:00Z",
+      "2025-01-01T00:00:61Z",
+      "2025-01-01T00:00:00.Z",
+      "2025-01-01T00:00:00.1aZ",
+      "2025-01-01 00:00:00Z",
+      "2025-01-01T00:00Z",
+      "2025-1-01T00:00:00Z",
+      "2025-01-01T00:00:00,5Z",
+      "2025/01/01T00:00:00Z",
+      "20a5-01-01T00:00:00Z",
+      " 2025-01-01T00:00:00Z",
+    ];
+    for (const text of texts) {
+      expect(parseOcppTimestamp(text), text).toEqual(
+        parseOcppTimestamp(`${text.slice(0, -1)}z`),
+      );
+    }
+  });
+});
+
+describe("CALLERROR frames", () => {
+  it("carries the code, message and details of a CALL error", () => {
+    const error = new OcppCallError(
+      "QUBIT_OCPP_PAYLOAD_INVALID",
+      "TypeConstraintViolation",
+      "connectorId must be an integer",
+      { details: { path: "/connectorId" } },
+    ).toRpcError();
+    expect(JSON.parse(callErrorFrame("m1", error, "2.0.1"))).toEqual([
+      4,
+      "m1",
+      "TypeConstraintViolation",
+      "connectorId must be an integer",
+      { path: "/connectorId" },
+    ]);
+  });
+
+  it("uses the 1.6 spellings on 1.6 connections", () => {
+    const format = { rpcErrorCode: "FormatViolation", message: "bad" };
+    expect(JSON.parse(callErrorFrame("a", format, "1.6"))[2]).toBe(
+      "FormationViolation",
+    );
+    expect(JSON.parse(callErrorFrame("a", format, "2.0.1"))[2]).toBe(
+      "FormatViolation",
+    );
+    const occurrence = { rpcErrorCode: "OccurenceConstraintViolation" };
+    expect(JSON.parse(callErrorFrame("b", occurrence, "1.6"))[2]).toBe(
+      "OccurrenceConstraintViolation",
+    );
+  });
+
+  it("sends GenericError for an error without a CALLERROR code", () => {
+    expect(
+      JSON.parse(callErrorFrame("c", new TypeError("boom"), "1.6")),
+    ).toEqual([4, "c", "GenericError", "boom", {}]);
+    expect(JSON.parse(callErrorFrame("d", undefined, "1.6"))).toEqual([
+      4,
+      "d",
+      "GenericError",
+      "",
+      {},
+    ]);
   });
 });
 

@@ -2,7 +2,6 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Socket } from "node:net";
 import {
   BaseConnector,
-  type BoundCounter,
   type ConnectorContext,
   MemoryStateStore,
 } from "@qubit/core";
@@ -10,7 +9,7 @@ import type { CentralSystemConfig } from "../config.js";
 import { OcppError, type OcppErrorCode } from "../errors.js";
 import type { OcppMessage } from "../message.js";
 import { OcppProcessor } from "../processor/processor.js";
-import type { IdTagEntry } from "../processor/types.js";
+import type { IdTagEntry, StationOptions } from "../processor/types.js";
 import { RPCServer } from "../rpc.js";
 import type { StationRecord } from "../state/stations.js";
 import type { TransactionRecord } from "../state/transactions.js";
@@ -27,6 +26,7 @@ import {
   type ConnectionHost,
   type RpcPeer,
 } from "./connection.js";
+import { CsmsCounters } from "./counters.js";
 import { DuplicateCache } from "./duplicates.js";
 import {
   clientCertificateName,
@@ -37,16 +37,6 @@ import {
 import { RateLimiter } from "./rate-limit.js";
 import { ChargePointRegistry } from "./registry.js";
 import { ChargePointOperations } from "./typed-operations.js";
-
-type Counter =
-  | "calls"
-  | "call_errors"
-  | "bad_frames"
-  | "duplicates"
-  | "rate_limited"
-  | "deviations"
-  | "connections"
-  | "refused";
 
 /** Error code logged for each kind of refused connection. */
 const REFUSAL_CODES: Record<string, OcppErrorCode> = {
@@ -86,10 +76,7 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
   private readonly host: ConnectionHost;
   private readonly queue: CommandQueue;
   private readonly dispatcher: CommandDispatcher;
-  private readonly counters: Record<
-    Counter,
-    (labels?: Record<string, string>) => BoundCounter
-  >;
+  private readonly counters: CsmsCounters;
   private readonly versions: OcppVersion[];
   private server: Server | undefined;
   private rpc: RpcServerLike | undefined;
@@ -106,6 +93,12 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
       config.charge_points,
       config.unknown_charge_points,
     );
+    // Built once, because the processor looks them up for every meter value.
+    const stationOptions = new Map<string, StationOptions>();
+    for (const [identity, entry] of Object.entries(config.charge_points)) {
+      if (entry.energy_unit !== undefined)
+        stationOptions.set(identity, { energy_unit: entry.energy_unit });
+    }
     const idTags: Record<string, IdTagEntry> = {};
     for (const [tag, entry] of Object.entries(config.id_tags)) {
       idTags[tag] =
@@ -126,10 +119,7 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
           config.unknown_id_tags === "accept" ? "Accepted" : "Invalid",
         dataTransferStatus: config.data_transfer_status,
       },
-      stationOptions: (identity) => {
-        const unit = this.chargePoints.entry(identity)?.energy_unit;
-        return unit === undefined ? undefined : { energy_unit: unit };
-      },
+      stationOptions: (identity) => stationOptions.get(identity),
     });
     this.processor.on("session", (session) =>
       this.logger.info(
@@ -167,53 +157,7 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
         this.connections.get(identity)?.version ??
         this.processor.stations.find(identity)?.version,
     );
-    const counter = (name: string, help: string) => {
-      const family = this.registry.counter(name, help);
-      const bound = new Map<string, BoundCounter>();
-      return (labels?: Record<string, string>) => {
-        const key = labels ? JSON.stringify(labels) : "";
-        let found = bound.get(key);
-        if (!found) {
-          found = family.with({ connector: this.name, ...labels });
-          bound.set(key, found);
-        }
-        return found;
-      };
-    };
-    this.counters = {
-      calls: counter(
-        "ocpp_calls_total",
-        "CALLs received from charge points, by action",
-      ),
-      call_errors: counter(
-        "ocpp_call_errors_total",
-        "CALLs answered with a CALLERROR, by code",
-      ),
-      bad_frames: counter(
-        "ocpp_bad_frames_total",
-        "Frames that are not OCPP-J CALLs or are too large",
-      ),
-      duplicates: counter(
-        "ocpp_duplicate_calls_total",
-        "CALLs resent with a known message id, answered again",
-      ),
-      rate_limited: counter(
-        "ocpp_rate_limited_calls_total",
-        "CALLs refused because a charge point exceeded its rate",
-      ),
-      deviations: counter(
-        "ocpp_schema_deviations_total",
-        "CALLs accepted with schema deviations, by action",
-      ),
-      connections: counter(
-        "ocpp_connections_total",
-        "WebSocket connections accepted",
-      ),
-      refused: counter(
-        "ocpp_connections_refused_total",
-        "WebSocket upgrades refused (bad id, auth, subprotocol)",
-      ),
-    };
+    this.counters = new CsmsCounters(this.registry, this.name);
     this.host = {
       connectorName: this.name,
       processor: this.processor,
@@ -230,7 +174,7 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
       deliver: (message) => this.deliver(message),
       backPressure: () =>
         this.sinkSaturated ? this.whenSinkWritable() : undefined,
-      count: (name, labels) => this.count(name, labels),
+      count: (counter, label) => this.counters.count(counter, label),
     };
   }
 
@@ -269,10 +213,6 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
     return this.dispatcher.send(identity, action, payload, options);
   }
 
-  private count(counter: Counter, labels?: Record<string, string>): void {
-    this.counters[counter](labels).inc();
-  }
-
   protected async start(): Promise<void> {
     const server = createListener(this.config);
     const rpc = new RPCServer({
@@ -308,7 +248,7 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
           socket.destroy();
         });
       },
-      () => this.count("refused", { reason: "path" }),
+      () => this.counters.count("refused", "path"),
     );
     this.server = server;
     this.rpc = rpc;
@@ -360,7 +300,7 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
   ): Promise<void> {
     const identity = handshake.identity;
     const refuse = (code: number, reason: string, label: string) => {
-      this.count("refused", { reason: label });
+      this.counters.count("refused", label);
       this.logger.warn(
         {
           code: REFUSAL_CODES[label],
@@ -439,7 +379,7 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
     }
     const connection = new ChargePointConnection(this.host, client, version);
     this.connections.set(identity, connection);
-    this.count("connections");
+    this.counters.count("connections");
     if (!this.processor.stations.find(identity)) {
       this.emit("discovered", {
         kind: "charge_point",

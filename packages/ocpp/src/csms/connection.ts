@@ -10,6 +10,8 @@ import {
 import type { OcppProcessor } from "../processor/processor.js";
 import type { OcppCall } from "../processor/types.js";
 import type { OcppVersion } from "../versions.js";
+import { callErrorFrame } from "./call-error-frame.js";
+import type { CsmsCounter } from "./counters.js";
 import type { DuplicateCache } from "./duplicates.js";
 import type { RateLimiter } from "./rate-limit.js";
 
@@ -52,16 +54,8 @@ export interface ConnectionHost {
   deliver(message: OcppMessage): Promise<void>;
   /** Resolves when the pipeline can take more; undefined when it can now. */
   backPressure(): Promise<void> | undefined;
-  count(
-    counter:
-      | "calls"
-      | "call_errors"
-      | "bad_frames"
-      | "duplicates"
-      | "rate_limited"
-      | "deviations",
-    labels?: Record<string, string>,
-  ): void;
+  /** Adds one to a counter; `label` is its action, code or reason. */
+  count(counter: CsmsCounter, label?: string): void;
 }
 
 /** Maximum time a rate-limited CALL is held before it is rejected, in ms. */
@@ -79,9 +73,10 @@ export class ChargePointConnection {
   readonly identity: string;
   readonly version: OcppVersion;
   readonly connectedAt: number;
-  private lastRaw = "";
-  private readonly logger: Logger;
+  private childLogger: Logger | undefined;
   private readonly warnLimit = rateLimited(5, 60_000);
+  /** Message ids of the CALLs being handled now. */
+  private readonly inFlight = new Set<string>();
 
   constructor(
     private readonly host: ConnectionHost,
@@ -91,32 +86,48 @@ export class ChargePointConnection {
     this.identity = peer.identity;
     this.version = version;
     this.connectedAt = host.now();
-    this.logger = host.logger.child({ charge_point: this.identity });
     this.installFrameScreen();
-    peer.handle((call) =>
-      this.onCall(call.messageId, call.method, call.params),
-    );
+    // The frame screen handles every CALL itself; this handler only runs
+    // if a CALL reaches ocpp-rpc some other way.
+    peer.handle((call) => {
+      const payload = (call.params ?? {}) as Record<string, unknown>;
+      const raw = JSON.stringify([2, call.messageId, call.method, payload]);
+      return this.onCall(call.messageId, call.method, payload, raw);
+    });
+  }
+
+  /** The connection's logger, created on first use to save memory per charger. */
+  private get logger(): Logger {
+    this.childLogger ??= this.host.logger.child({
+      charge_point: this.identity,
+    });
+    return this.childLogger;
   }
 
   /**
    * Wraps ocpp-rpc's private `_onMessage` (ocpp-rpc 2.2.1: the socket's
    * message listener calls it through the instance), because ocpp-rpc
-   * answers bad frames with RpcFrameworkError in both versions and never
-   * limits frame size. NOTE: this depends on ocpp-rpc internals; the test
-   * of bad frames fails if an upgrade changes them.
+   * replies to bad frames with RpcFrameworkError in both versions and
+   * never limits frame size. Valid CALLs are handled here and never reach
+   * ocpp-rpc, which would parse each frame a second time. CALLRESULTs and
+   * CALLERRORs to our own CALLs go on to ocpp-rpc. NOTE: this depends on
+   * ocpp-rpc internals; the test of bad frames fails if an upgrade
+   * changes them.
    */
   private installFrameScreen(): void {
     const original = this.peer._onMessage.bind(this.peer);
-    this.peer._onMessage = (buffer: Buffer | string) => {
-      const text =
-        typeof buffer === "string" ? buffer : buffer.toString("utf8");
+    this.peer._onMessage = (data: Buffer | string) => {
+      const text = typeof data === "string" ? data : data.toString("utf8");
       if (text.length === 0) return;
-      if (Buffer.byteLength(text) > this.host.maxMessageBytes) {
+      // A UTF-16 code unit takes at most 3 bytes in UTF-8, so the exact
+      // byte count is needed only for frames near the limit.
+      const limit = this.host.maxMessageBytes;
+      if (text.length * 3 > limit && Buffer.byteLength(text) > limit) {
         this.rejectFrame(
           MESSAGE_ID_PATTERN.exec(text.slice(0, 120))?.[1] ?? "-1",
           callErrorCode("format", this.version),
           "QUBIT_OCPP_FRAME_TOO_LARGE",
-          `frame of ${Buffer.byteLength(text)} bytes exceeds max_message_bytes ${this.host.maxMessageBytes}`,
+          `frame of ${Buffer.byteLength(text)} bytes exceeds max_message_bytes ${limit}`,
           text.slice(0, 4096),
         );
         return;
@@ -135,9 +146,72 @@ export class ChargePointConnection {
         );
         return;
       }
-      if (frame.type === 2) this.lastRaw = text;
-      original(buffer);
+      if (frame.type === 2) {
+        void this.respondToCall(
+          frame.messageId,
+          frame.action,
+          frame.payload,
+          text,
+        );
+        return;
+      }
+      original(data);
     };
+  }
+
+  /**
+   * Handles a CALL and sends its CALLRESULT or CALLERROR. Like ocpp-rpc,
+   * it handles one CALL per message id at a time, so a second CALL whose
+   * id is still in progress gets a RpcFrameworkError CALLERROR.
+   */
+  private async respondToCall(
+    messageId: string,
+    action: string,
+    payload: Record<string, unknown>,
+    raw: string,
+  ): Promise<void> {
+    if (this.inFlight.has(messageId)) {
+      this.host.count("call_errors", "RpcFrameworkError");
+      this.warn(
+        { message_id: messageId, action },
+        "CALL rejected: a CALL with this message id is still in progress",
+      );
+      this.send(
+        JSON.stringify([
+          4,
+          messageId,
+          "RpcFrameworkError",
+          `Already processing a call with message ID: ${messageId}`,
+          {},
+        ]),
+      );
+      return;
+    }
+    this.inFlight.add(messageId);
+    let frame: string;
+    try {
+      const response = await this.onCall(messageId, action, payload, raw);
+      frame = JSON.stringify([3, messageId, response]);
+    } catch (error) {
+      if ((error as { rpcErrorCode?: unknown })?.rpcErrorCode === undefined) {
+        this.logger.error(
+          { message_id: messageId, action, err: error },
+          "Handling a CALL failed; CALLERROR GenericError sent",
+        );
+      }
+      frame = callErrorFrame(messageId, error, this.version);
+    } finally {
+      this.inFlight.delete(messageId);
+    }
+    this.send(frame);
+  }
+
+  private send(frame: string): void {
+    try {
+      this.peer.sendRaw(frame);
+    } catch {
+      // The socket closed meanwhile, so there is no one to respond to.
+    }
   }
 
   private rejectFrame(
@@ -147,16 +221,12 @@ export class ChargePointConnection {
     reason: string,
     raw: string,
   ): void {
-    this.host.count("bad_frames", { code });
+    this.host.count("bad_frames", code);
     this.warn(
       { message_id: messageId, code, reason },
       "Invalid frame rejected with a CALLERROR",
     );
-    try {
-      this.peer.sendRaw(JSON.stringify([4, messageId, rpcCode, reason, {}]));
-    } catch {
-      // The socket closed meanwhile, so there is no one to respond to.
-    }
+    this.send(JSON.stringify([4, messageId, rpcCode, reason, {}]));
     const message = badFrameMessage({
       identity: this.identity,
       version: this.version,
@@ -170,12 +240,17 @@ export class ChargePointConnection {
     this.host.deliver(message).catch(() => undefined);
   }
 
+  /**
+   * Handles one CALL: rate limit, back-pressure, duplicate check, schema
+   * check, response and record. Returns the CALLRESULT payload, or throws
+   * the RPC error to send as a CALLERROR.
+   */
   private async onCall(
     messageId: string,
     action: string,
-    params: unknown,
+    payload: Record<string, unknown>,
+    raw: string,
   ): Promise<Record<string, unknown>> {
-    const raw = this.lastRaw;
     const receivedAt = this.host.now();
     const wait = this.host.rateLimiter.reserve(this.identity, MAX_RATE_WAIT_MS);
     if (wait === undefined)
@@ -194,20 +269,22 @@ export class ChargePointConnection {
       if (duplicate.error) throw duplicate.error;
       return duplicate.response ?? {};
     }
-    this.host.count("calls", { action });
+    this.host.count("calls", action);
     const call: OcppCall = {
       identity: this.identity,
       version: this.version,
       messageId,
       action,
-      payload: (params ?? {}) as Record<string, unknown>,
+      payload,
       raw,
       receivedAt,
     };
-    const outcome = handleCall(this.host.processor, call, this.logger);
+    // The host's logger: handleCall names the charge point itself, and the
+    // connection's child logger is only created when something is logged.
+    const outcome = handleCall(this.host.processor, call, this.host.logger);
     if (!outcome.ok) {
       const error = outcome.error;
-      this.host.count("call_errors", { code: error.rpcErrorCode });
+      this.host.count("call_errors", error.rpcErrorCode);
       this.warn(
         {
           message_id: messageId,
@@ -226,7 +303,7 @@ export class ChargePointConnection {
       throw rpcError;
     }
     if (call.deviations && call.deviations.length > 0) {
-      this.host.count("deviations", { action });
+      this.host.count("deviations", action);
     }
     const stored = this.host.deliver(outcome.message);
     if (this.host.acknowledge === "stored") {

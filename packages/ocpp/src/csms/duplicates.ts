@@ -18,7 +18,10 @@ const PER_CHARGE_POINT = 32;
 export class DuplicateCache {
   private readonly answers = new Map<string, Map<string, RememberedAnswer>>();
 
-  /** Returns the remembered answer when this exact frame was answered before. */
+  /**
+   * Returns the remembered answer when this exact frame was answered
+   * before. The frame is hashed only when its message id is known.
+   */
   find(
     identity: string,
     messageId: string,
@@ -40,8 +43,11 @@ export class DuplicateCache {
       answers = new Map();
       this.answers.set(identity, answers);
     }
+    const remembered: RememberedAnswer = { hash: hashText(raw) };
+    if (answer.response !== undefined) remembered.response = answer.response;
+    if (answer.error !== undefined) remembered.error = answer.error;
     answers.delete(messageId);
-    answers.set(messageId, { hash: hashText(raw), ...answer });
+    answers.set(messageId, remembered);
     if (answers.size > PER_CHARGE_POINT) {
       const oldest = answers.keys().next().value;
       if (oldest !== undefined) answers.delete(oldest);

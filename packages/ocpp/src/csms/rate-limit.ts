@@ -20,21 +20,23 @@ export class RateLimiter {
    */
   reserve(identity: string, maxWaitMs: number): number | undefined {
     const time = this.now();
-    const bucket = this.buckets.get(identity) ?? {
-      tokens: this.burst,
-      at: time,
-    };
+    let bucket = this.buckets.get(identity);
+    if (!bucket) {
+      bucket = { tokens: this.burst, at: time };
+      this.buckets.set(identity, bucket);
+    }
     const refilled = Math.min(
       this.burst,
       bucket.tokens + ((time - bucket.at) / 1000) * this.ratePerSecond,
     );
     const after = refilled - 1;
     const waitMs = after >= 0 ? 0 : (-after / this.ratePerSecond) * 1000;
+    bucket.at = time;
     if (waitMs > maxWaitMs) {
-      this.buckets.set(identity, { tokens: refilled, at: time });
+      bucket.tokens = refilled;
       return undefined;
     }
-    this.buckets.set(identity, { tokens: after, at: time });
+    bucket.tokens = after;
     return Math.ceil(waitMs);
   }
 

@@ -25,6 +25,9 @@ interface Window {
  * below this a frozen-looking register proves nothing.
  */
 const CONCLUSIVE_WH = 500;
+/** Verdicts without a finding, shared so that each observation allocates none. */
+const CLEAR: LabelVerdict = Object.freeze({ suspect: false });
+const SUSPECT: LabelVerdict = Object.freeze({ suspect: true });
 /** Ratios of implied to registered energy taken as a factor-1000 mix-up. */
 const RATIO_LOW = 300;
 const RATIO_HIGH = 3000;
@@ -40,39 +43,47 @@ const RATIO_HIGH = 3000;
  * window.
  */
 export class EnergyLabelCheck {
-  private readonly windows = new Map<string, Window>();
+  /** Windows per charge point, then per connector (1.6) or EVSE (2.0.1). */
+  private readonly windows = new Map<string, Map<number, Window>>();
 
   /**
-   * Adds one meter value: its time, the register in Wh as labelled (when
-   * it has one) and the total active import power in W (when it has it).
+   * Adds one meter value of a charger's connector: its time, the register
+   * in Wh as labelled (when it has one) and the total active import power
+   * in W (when it has it).
    */
   observe(
-    key: string,
+    identity: string,
+    connectorId: number,
     epochMs: number,
     registerWh: number | undefined,
     powerW: number | undefined,
   ): LabelVerdict {
-    let window = this.windows.get(key);
-    if (window?.suspect) return { suspect: true };
+    let connectors = this.windows.get(identity);
+    if (!connectors) {
+      connectors = new Map();
+      this.windows.set(identity, connectors);
+    }
+    const window = connectors.get(connectorId);
+    if (window?.suspect) return SUSPECT;
     if (registerWh === undefined) {
       if (window && powerW !== undefined) {
         window.powerSum += powerW;
         window.powerCount += 1;
       }
-      return { suspect: false };
+      return CLEAR;
     }
     if (!window || registerWh < window.anchorWh || epochMs < window.anchorMs) {
-      window = this.startWindow(key, epochMs, registerWh, powerW);
-      return { suspect: false };
+      startWindow(connectors, connectorId, epochMs, registerWh, powerW);
+      return CLEAR;
     }
     if (powerW !== undefined) {
       window.powerSum += powerW;
       window.powerCount += 1;
     }
     const seconds = (epochMs - window.anchorMs) / 1000;
-    if (seconds <= 0 || window.powerCount === 0) return { suspect: false };
+    if (seconds <= 0 || window.powerCount === 0) return CLEAR;
     const expectedWh = ((window.powerSum / window.powerCount) * seconds) / 3600;
-    if (expectedWh < CONCLUSIVE_WH) return { suspect: false };
+    if (expectedWh < CONCLUSIVE_WH) return CLEAR;
     const deltaWh = registerWh - window.anchorWh;
     if (deltaWh > 0) {
       const ratio = expectedWh / deltaWh;
@@ -87,24 +98,33 @@ export class EnergyLabelCheck {
         };
       }
     }
-    this.startWindow(key, epochMs, registerWh, powerW);
-    return { suspect: false };
+    startWindow(connectors, connectorId, epochMs, registerWh, powerW);
+    return CLEAR;
   }
+}
 
-  private startWindow(
-    key: string,
-    epochMs: number,
-    registerWh: number,
-    powerW: number | undefined,
-  ): Window {
-    const window: Window = {
-      anchorMs: epochMs,
-      anchorWh: registerWh,
-      powerSum: powerW ?? 0,
-      powerCount: powerW === undefined ? 0 : 1,
+/** Starts a new window, reusing the connector's old window object. */
+function startWindow(
+  connectors: Map<number, Window>,
+  connectorId: number,
+  epochMs: number,
+  registerWh: number,
+  powerW: number | undefined,
+): void {
+  let window = connectors.get(connectorId);
+  if (!window) {
+    window = {
+      anchorMs: 0,
+      anchorWh: 0,
+      powerSum: 0,
+      powerCount: 0,
       suspect: false,
     };
-    this.windows.set(key, window);
-    return window;
+    connectors.set(connectorId, window);
   }
+  window.anchorMs = epochMs;
+  window.anchorWh = registerWh;
+  window.powerSum = powerW ?? 0;
+  window.powerCount = powerW === undefined ? 0 : 1;
+  window.suspect = false;
 }

@@ -1,4 +1,4 @@
-import type { ConversionResult, Diagnostic } from "@qubit/core";
+import type { ConversionResult, Diagnostic, ReadingSource } from "@qubit/core";
 
 /**
  * Collects the diagnostics and rejects of one message. Diagnostics given a
@@ -32,4 +32,12 @@ export class Notes {
   reject(diagnostic: Diagnostic): void {
     this.result.rejects.push(diagnostic);
   }
+}
+
+/** Builds a diagnostic location inside the current message. */
+export function locationOf(
+  context: { source: ReadingSource },
+  pointer: string,
+): Record<string, string | number | undefined> {
+  return { ...context.source, field: pointer };
 }

@@ -1,6 +1,5 @@
 import {
   createReading,
-  dimensionOf,
   isKnownUnit,
   markEstimated,
   type ReadingSource,
@@ -12,13 +11,12 @@ import { parseOcppTimestamp } from "../timestamps.js";
 import type { OcppVersion } from "../versions.js";
 import {
   DEFAULT_MEASURAND,
-  expectedDimension,
-  impliedUnit,
   MEASURANDS,
   metricPhase,
   standardMeasurand,
 } from "./measurands.js";
-import type { Notes } from "./notes.js";
+import { locationOf, type Notes } from "./notes.js";
+import { resolveUnit } from "./sample-unit.js";
 
 /** Context of the sampled values of one message: charger, connector, transaction. */
 export interface MeterContext {
@@ -26,6 +24,8 @@ export interface MeterContext {
   version: OcppVersion;
   /** Connector (1.6) or EVSE (2.0.1) id; 0 for the whole station. */
   connectorId: number;
+  /** `<identity>:<connectorId>`, the asset of every reading. */
+  assetId: string;
   transactionId?: string | undefined;
   source: ReadingSource;
   /** Unit that energy registers of this station really use, whatever the label. */
@@ -46,6 +46,8 @@ export interface SignedSample {
 /** Readings and figures of one meterValue element. */
 export interface MeterValueResult {
   epochMs: number;
+  /** The element's timestamp as ISO 8601 UTC with milliseconds. */
+  iso: string;
   readings: TimeSeries[];
   /** The active import register in Wh, when the element has one. */
   registerWh?: number;
@@ -57,6 +59,15 @@ export interface MeterValueResult {
 }
 
 const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const ZONE_MISSING_REASON = "timestamp without zone, read as UTC";
+/**
+ * Meter values up to this many readings are checked for a repeated metric
+ * by comparing pairs, which is cheaper than building a set for the few
+ * samples a meter value usually has.
+ */
+const PAIRWISE_LIMIT = 16;
+/** Sampled-value fields copied to the reading's metadata when they are strings. */
+const TEXT_FIELDS = ["context", "location", "format"] as const;
 
 /**
  * Converts the `meterValue` list of a MeterValues, StopTransaction
@@ -72,17 +83,23 @@ export function convertMeterValues(
 ): MeterValueResult[] {
   if (!Array.isArray(meterValues)) return [];
   const results: MeterValueResult[] = [];
-  meterValues.forEach((element, index) => {
-    const result = convertMeterValue(element, context, `${pointer}/${index}`);
+  for (let index = 0; index < meterValues.length; index += 1) {
+    const result = convertMeterValue(
+      meterValues[index],
+      context,
+      pointer,
+      index,
+    );
     if (result) results.push(result);
-  });
+  }
   return results;
 }
 
 function convertMeterValue(
   element: unknown,
   context: MeterContext,
-  pointer: string,
+  listPointer: string,
+  listIndex: number,
 ): MeterValueResult | undefined {
   const meterValue = (element ?? {}) as Record<string, unknown>;
   const time = parseOcppTimestamp(meterValue.timestamp);
@@ -90,26 +107,30 @@ function convertMeterValue(
     context.notes.reject({
       code: "QUBIT_OCPP_TIMESTAMP_INVALID",
       message: `meterValue timestamp must be ISO 8601 date-time, got ${JSON.stringify(meterValue.timestamp)}; its sampled values were not read`,
-      location: locationOf(context, `${pointer}/timestamp`),
+      location: locationOf(context, `${listPointer}/${listIndex}/timestamp`),
       value: meterValue.timestamp,
       fix: "send timestamps such as 2025-01-15T10:00:00Z",
     });
     return undefined;
   }
+
   if (time.zoneMissing) {
     context.notes.diagnostic(
       {
         code: "QUBIT_OCPP_TIMESTAMP_ZONE_MISSING",
         message: `meterValue timestamp ${JSON.stringify(meterValue.timestamp)} has no zone designator; read as UTC`,
-        location: locationOf(context, `${pointer}/timestamp`),
+        location: locationOf(context, `${listPointer}/${listIndex}/timestamp`),
         value: meterValue.timestamp,
         fix: "configure the charger to send UTC with a Z suffix",
       },
       `${context.identity}|zone`,
     );
   }
+
+  const pointer = `${listPointer}/${listIndex}`;
   const result: MeterValueResult = {
     epochMs: time.epochMs,
+    iso: new Date(time.epochMs).toISOString(),
     readings: [],
     signed: [],
   };
@@ -118,35 +139,59 @@ function convertMeterValue(
     : [];
   let totalPower: number | undefined;
   let phasePower: number | undefined;
-  samples.forEach((sample, index) => {
+
+  for (let index = 0; index < samples.length; index += 1) {
     const reading = convertSample(
-      (sample ?? {}) as Record<string, unknown>,
+      (samples[index] ?? {}) as Record<string, unknown>,
       context,
-      time,
+      time.zoneMissing,
       `${pointer}/sampledValue/${index}`,
       result,
     );
-    if (!reading || typeof reading.value !== "number") return;
+    if (!reading || typeof reading.value !== "number") continue;
+
+    // Only the total import power and the import register feed the
+    // energy label check and the transaction, so only they are converted.
     const measurand = reading.metadata?.measurand;
+    const isPower = measurand === "Power.Active.Import";
+    const isRegister =
+      reading.metric === DEFAULT_MEASURAND && result.registerWh === undefined;
+    if (!isPower && !isRegister) continue;
+
     const base = inBaseUnit(reading.value, reading.unit);
-    if (!base) return;
-    if (measurand === "Power.Active.Import" && base.unit === "W") {
+    if (!base) continue;
+    if (isPower && base.unit === "W") {
       if (reading.metadata?.phase === undefined) totalPower = base.value;
       else phasePower = (phasePower ?? 0) + base.value;
     }
-    if (
-      reading.metric === DEFAULT_MEASURAND &&
-      base.unit === "Wh" &&
-      result.registerWh === undefined
-    ) {
+    if (isRegister && base.unit === "Wh") {
       result.registerWh = base.value;
       result.registerReading = reading;
     }
-  });
+  }
+
   const power = totalPower ?? phasePower;
   if (power !== undefined) result.powerW = power;
-  mergeConflicts(result, context, pointer);
+  if (hasRepeatedMetric(result.readings)) {
+    mergeConflicts(result, context, pointer);
+  }
   return result;
+}
+
+/** Returns whether two readings of a meter value share a metric. */
+function hasRepeatedMetric(readings: readonly TimeSeries[]): boolean {
+  if (readings.length > PAIRWISE_LIMIT) {
+    const metrics = new Set<string>();
+    for (const reading of readings) metrics.add(reading.metric);
+    return metrics.size < readings.length;
+  }
+  for (let index = 1; index < readings.length; index += 1) {
+    const metric = readings[index]!.metric;
+    for (let earlier = 0; earlier < index; earlier += 1) {
+      if (readings[earlier]!.metric === metric) return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -197,7 +242,7 @@ function mergeConflicts(
 function convertSample(
   sample: Record<string, unknown>,
   context: MeterContext,
-  time: { epochMs: number; zoneMissing: boolean },
+  zoneMissing: boolean,
   pointer: string,
   result: MeterValueResult,
 ): TimeSeries | undefined {
@@ -220,7 +265,7 @@ function convertSample(
         `${context.identity}|measurand|${measurand}`,
       );
   }
-  const timestamp = new Date(time.epochMs).toISOString();
+  const timestamp = result.iso;
   if (sample.format === "SignedData") {
     const signed: SignedSample = { timestamp, measurand, value: sample.value };
     if (typeof sample.context === "string") signed.context = sample.context;
@@ -233,24 +278,21 @@ function convertSample(
     phase === undefined
       ? measurand
       : `${measurand}.${metricPhase(measurand, phase)}`;
-  const metadata: Record<string, unknown> = {
-    ...context.metadata,
-    measurand,
-    ocpp_version: context.version,
-  };
+  const metadata: Record<string, unknown> =
+    context.metadata === undefined
+      ? { measurand, ocpp_version: context.version }
+      : { ...context.metadata, measurand, ocpp_version: context.version };
   if (context.transactionId !== undefined)
     metadata.transaction_id = context.transactionId;
   if (phase !== undefined) metadata.phase = phase;
-  for (const field of ["context", "location", "format"] as const) {
+  for (const field of TEXT_FIELDS) {
     if (typeof sample[field] === "string") metadata[field] = sample[field];
   }
   if (sample.signedMeterValue !== undefined)
     metadata.signed_meter_value = sample.signedMeterValue;
 
-  const reasons: string[] = [];
-  if (time.zoneMissing) reasons.push("timestamp without zone, read as UTC");
   const value = parseValue(sample.value);
-  const assetId = `${context.identity}:${context.connectorId}`;
+  const assetId = context.assetId;
   if (value === undefined) {
     notes.diagnostic({
       code: "QUBIT_OCPP_VALUE_NOT_NUMBER",
@@ -274,7 +316,6 @@ function convertSample(
   }
 
   const unitResult = resolveUnit(sample, measurand, context, pointer);
-  if (unitResult.reason) reasons.push(unitResult.reason);
   let number = value;
   if (unitResult.multiplier !== 0) {
     number = roundConverted(value * 10 ** unitResult.multiplier);
@@ -292,7 +333,8 @@ function convertSample(
     source: context.source,
     metadata,
   });
-  for (const reason of reasons) markEstimated(reading, reason);
+  if (zoneMissing) markEstimated(reading, ZONE_MISSING_REASON);
+  if (unitResult.reason) markEstimated(reading, unitResult.reason);
   return reading;
 }
 
@@ -322,99 +364,4 @@ export function parseValue(value: unknown): number | undefined {
   if (!NUMBER_TEXT.test(text)) return undefined;
   const number = Number(text);
   return Number.isFinite(number) ? number : undefined;
-}
-
-interface UnitResult {
-  unit: string;
-  multiplier: number;
-  /** Reason the reading rests on an assumption. */
-  reason?: string;
-  /** The label as sent, when the station override replaced it. */
-  label?: string;
-}
-
-function resolveUnit(
-  sample: Record<string, unknown>,
-  measurand: string,
-  context: MeterContext,
-  pointer: string,
-): UnitResult {
-  const notes = context.notes;
-  let sent: unknown;
-  let multiplier = 0;
-  if (context.version === "2.0.1") {
-    const unitOfMeasure = sample.unitOfMeasure as
-      | Record<string, unknown>
-      | undefined;
-    sent = unitOfMeasure?.unit;
-    if (typeof unitOfMeasure?.multiplier === "number")
-      multiplier = unitOfMeasure.multiplier;
-  } else {
-    sent = sample.unit;
-  }
-  if (context.energyUnit && measurand.startsWith("Energy.Active.")) {
-    const result: UnitResult = { unit: context.energyUnit, multiplier };
-    if (typeof sent === "string" && sent !== context.energyUnit)
-      result.label = sent;
-    return result;
-  }
-  if (typeof sent !== "string" || sent === "") {
-    const implied = impliedUnit(measurand);
-    if (!implied) return { unit: "", multiplier };
-    if (implied.defined) return { unit: implied.unit, multiplier };
-    const field = context.version === "2.0.1" ? "unitOfMeasure" : "unit";
-    notes.diagnostic(
-      {
-        code: "QUBIT_OCPP_UNIT_ASSUMED",
-        message: `${field} missing for ${measurand}, assumed ${implied.unit}`,
-        location: locationOf(context, pointer),
-        fix: `configure the charger to send ${field} with ${measurand}`,
-      },
-      `${context.identity}|unit|${measurand}`,
-    );
-    return {
-      unit: implied.unit,
-      multiplier,
-      reason: `${field} missing, ${implied.unit} assumed from the measurand`,
-    };
-  }
-  if (!isKnownUnit(sent)) {
-    notes.diagnostic(
-      {
-        code: "QUBIT_OCPP_UNIT_UNKNOWN",
-        message: `unit ${JSON.stringify(sent)} of ${measurand} is not a known unit; kept as sent`,
-        location: locationOf(context, pointer),
-        value: sent,
-      },
-      `${context.identity}|unit-unknown|${sent}`,
-    );
-    return { unit: sent, multiplier, reason: `unknown unit ${sent}` };
-  }
-  const expected = expectedDimension(measurand);
-  const actual = dimensionOf(sent);
-  if (expected && actual && expected !== actual) {
-    notes.diagnostic(
-      {
-        code: "QUBIT_OCPP_UNIT_MISMATCH",
-        message: `unit ${sent} does not fit measurand ${measurand}; kept as sent`,
-        location: locationOf(context, pointer),
-        value: sent,
-      },
-      `${context.identity}|unit-mismatch|${measurand}|${sent}`,
-    );
-    return {
-      unit: sent,
-      multiplier,
-      reason: `unit ${sent} does not fit ${measurand}`,
-    };
-  }
-  return { unit: sent, multiplier };
-}
-
-/** Builds a diagnostic location inside the current message. */
-export function locationOf(
-  context: Pick<MeterContext, "source">,
-  pointer: string,
-): Record<string, string | number | undefined> {
-  return { ...context.source, field: pointer };
 }

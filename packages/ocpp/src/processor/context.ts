@@ -10,6 +10,7 @@ import type { EnergyLabelCheck } from "../meter/energy-label-check.js";
 import type { Notes } from "../meter/notes.js";
 import {
   convertMeterValues,
+  type MeterContext,
   type MeterValueResult,
   type SignedSample,
 } from "../meter/sampled-values.js";
@@ -102,28 +103,27 @@ export function recordMeterValues(
 ): { results: MeterValueResult[]; unattached: SignedSample[] } {
   const { call, deps } = context;
   const energyUnit = deps.stationOptions(call.identity).energy_unit;
-  const results = convertMeterValues(
-    meterValues,
-    {
-      identity: call.identity,
-      version: call.version,
-      connectorId,
-      transactionId: transaction?.transaction_id ?? transactionId,
-      source: context.source,
-      energyUnit,
-      metadata: metadata ?? {},
-      notes: context.notes,
-    },
-    pointer,
-  );
+  const meterContext: MeterContext = {
+    identity: call.identity,
+    version: call.version,
+    connectorId,
+    assetId: `${call.identity}:${connectorId}`,
+    transactionId: transaction?.transaction_id ?? transactionId,
+    source: context.source,
+    energyUnit,
+    notes: context.notes,
+  };
+  if (metadata !== undefined) meterContext.metadata = metadata;
+  const results = convertMeterValues(meterValues, meterContext, pointer);
   const unattached: SignedSample[] = [];
+  const readings = context.result.readings;
   for (const result of results) {
     if (energyUnit === undefined) checkLabel(context, connectorId, result);
     if (transaction && result.registerWh !== undefined) {
       deps.transactions.updateRegister(
         transaction,
         result.registerWh,
-        new Date(result.epochMs).toISOString(),
+        result.iso,
       );
     }
     for (const signed of result.signed) {
@@ -135,7 +135,7 @@ export function recordMeterValues(
       if (target) attachSigned(target, signed);
       else unattached.push(signed);
     }
-    context.result.readings.push(...result.readings);
+    for (const reading of result.readings) readings.push(reading);
   }
   return { results, unattached };
 }
@@ -156,7 +156,8 @@ function checkLabel(
 ): void {
   const identity = context.call.identity;
   const verdict = context.deps.labelCheck.observe(
-    `${identity}:${connectorId}`,
+    identity,
+    connectorId,
     result.epochMs,
     result.registerWh,
     result.powerW,

@@ -27,7 +27,7 @@ import {
   recordSecurityEvent,
   recordStatus16,
 } from "./record-common.js";
-import { DEFAULT_POLICY, respond } from "./respond.js";
+import { DEFAULT_POLICY, type Responder, respond } from "./respond.js";
 import type {
   CsmsPolicy,
   OcppCall,
@@ -37,6 +37,8 @@ import type {
 } from "./types.js";
 
 type Recorder = (context: RecordContext) => void;
+
+const NO_STATION_OPTIONS: StationOptions = Object.freeze({});
 
 const RECORDERS_16: Record<string, Recorder> = {
   BootNotification: recordBoot,
@@ -79,6 +81,7 @@ export class OcppProcessor extends EventEmitter<ProcessorEvents> {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly deps: ProcessorDeps;
+  private readonly responder: Responder;
   private readonly seen = new Set<string>();
   private readonly stationOptions: (
     identity: string,
@@ -98,6 +101,12 @@ export class OcppProcessor extends EventEmitter<ProcessorEvents> {
     );
     this.stations = new StationStore(options.connectorName, options.state);
     this.policy = { ...DEFAULT_POLICY, ...options.policy };
+    this.responder = {
+      policy: this.policy,
+      transactions: this.transactions,
+      stations: this.stations,
+      now: this.now,
+    };
     this.stationOptions = options.stationOptions ?? (() => undefined);
     this.deps = {
       connectorName: this.connectorName,
@@ -106,7 +115,8 @@ export class OcppProcessor extends EventEmitter<ProcessorEvents> {
       labelCheck: new EnergyLabelCheck(),
       logger: this.logger,
       now: this.now,
-      stationOptions: (identity) => this.stationOptions(identity) ?? {},
+      stationOptions: (identity) =>
+        this.stationOptions(identity) ?? NO_STATION_OPTIONS,
       emit: (event, ...args) => {
         (this.emit as (name: string, ...rest: unknown[]) => boolean)(
           event,
@@ -121,15 +131,7 @@ export class OcppProcessor extends EventEmitter<ProcessorEvents> {
    * sent as a CALLERROR.
    */
   respond(call: OcppCall): Record<string, unknown> {
-    return respond(
-      {
-        policy: this.policy,
-        transactions: this.transactions,
-        stations: this.stations,
-        now: this.now,
-      },
-      call,
-    );
+    return respond(this.responder, call);
   }
 
   /**

@@ -54,7 +54,6 @@ export function respond(
   call: OcppCall,
 ): Record<string, unknown> {
   const { action, payload, version } = call;
-  const currentTime = new Date(responder.now()).toISOString();
   if (!isKnownAction(version, action)) {
     throw new OcppCallError(
       "QUBIT_OCPP_ACTION_UNKNOWN",
@@ -78,11 +77,11 @@ export function respond(
     case "BootNotification":
       return {
         status: responder.policy.registration(call.identity),
-        currentTime,
+        currentTime: new Date(responder.now()).toISOString(),
         interval: responder.policy.heartbeatIntervalS,
       };
     case "Heartbeat":
-      return { currentTime };
+      return { currentTime: new Date(responder.now()).toISOString() };
     case "Authorize":
       return version === "1.6"
         ? { idTagInfo: idTagInfo(responder, payload.idTag, version) }

@@ -3,7 +3,12 @@ import {
   type CallFault,
   callErrorCode,
 } from "../errors.js";
-import { type AjvError, schemaActions, schemaValidator } from "../rpc.js";
+import {
+  type AjvError,
+  compiledSchema,
+  schemaActions,
+  schemaValidator,
+} from "../rpc.js";
 import type { OcppVersion } from "../versions.js";
 import { getAt, parentOf, removeAt, setAt } from "./json-pointer.js";
 
@@ -82,13 +87,8 @@ export function checkPayload(
   direction: "req" | "conf",
   payload: unknown,
 ): SchemaCheck {
-  const validator = schemaValidator(version);
-  const schemaId = `urn:${action}.${direction}`;
-  const first = firstError(
-    validator.validate.bind(validator),
-    schemaId,
-    payload,
-  );
+  const findError = errorFinder(version, action, direction);
+  const first = findError(payload);
   if (!first) return { ok: true, deviations: [] };
 
   const deviations: Deviation[] = [];
@@ -107,7 +107,7 @@ export function checkPayload(
     if (deviation !== "stop") deviations.push(deviation);
     if (deviation === "stop") return { ok: true, deviations };
     repairs += 1;
-    error = firstError(validator.validate.bind(validator), schemaId, copy);
+    error = findError(copy);
   }
   if (error) {
     return { ok: false, deviations, violation: toViolation(error, version) };
@@ -115,13 +115,54 @@ export function checkPayload(
   return { ok: true, deviations };
 }
 
+type ErrorFinder = (payload: unknown) => AjvError | undefined;
+
+const finders: Record<
+  OcppVersion,
+  Map<string, { req?: ErrorFinder; conf?: ErrorFinder }>
+> = { "1.6": new Map(), "2.0.1": new Map() };
+
+/** Returns the function that finds the first schema error of one message. */
+function errorFinder(
+  version: OcppVersion,
+  action: string,
+  direction: "req" | "conf",
+): ErrorFinder {
+  // Only the actions of the schema file are cached, so that a caller
+  // passing arbitrary names cannot grow the cache.
+  if (!isKnownAction(version, action)) {
+    return buildErrorFinder(version, `urn:${action}.${direction}`);
+  }
+  let byDirection = finders[version].get(action);
+  if (!byDirection) {
+    byDirection = {};
+    finders[version].set(action, byDirection);
+  }
+  let finder = byDirection[direction];
+  if (!finder) {
+    finder = buildErrorFinder(version, `urn:${action}.${direction}`);
+    byDirection[direction] = finder;
+  }
+  return finder;
+}
+
+function buildErrorFinder(version: OcppVersion, schemaId: string): ErrorFinder {
+  const compiled = compiledSchema(version, schemaId);
+  if (compiled) {
+    // Same outcome as ocpp-rpc's validate: invalid only with an error.
+    return (payload) => (compiled(payload) ? undefined : compiled.errors?.[0]);
+  }
+  const validator = schemaValidator(version);
+  return (payload) => firstError(validator, schemaId, payload);
+}
+
 function firstError(
-  validate: (schemaId: string, params: unknown) => boolean,
+  validator: { validate(schemaId: string, params: unknown): boolean },
   schemaId: string,
   payload: unknown,
 ): AjvError | undefined {
   try {
-    validate(schemaId, payload);
+    validator.validate(schemaId, payload);
     return undefined;
   } catch (error) {
     const details = (error as { details?: { errors?: AjvError[] } }).details;

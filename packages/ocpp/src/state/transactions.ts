@@ -51,9 +51,11 @@ export class TransactionStore {
   private readonly cache = new Map<string, TransactionRecord>();
   /** Active transaction id per `<identity>|<connector>`; null when none. */
   private readonly active = new Map<string, string | null>();
-  private readonly persistedAt = new Map<string, number>();
+  /** When each cached record was last written to the store, in epoch ms. */
+  private readonly persistedAt = new WeakMap<TransactionRecord, number>();
 
   private readonly now: () => number;
+  private lastTransactionId: number | undefined;
 
   constructor(
     connectorName: string,
@@ -69,11 +71,16 @@ export class TransactionStore {
 
   /** Issues the next 1.6 transaction id; the counter is persisted. */
   nextTransactionId(): number {
-    const last =
+    // Read once: this store is the only writer of its counter.
+    this.lastTransactionId ??=
       this.state.get<number>(this.counterNamespace, "transaction_id") ?? 0;
-    const next = last + 1;
-    this.state.set(this.counterNamespace, "transaction_id", next);
-    return next;
+    this.lastTransactionId += 1;
+    this.state.set(
+      this.counterNamespace,
+      "transaction_id",
+      this.lastTransactionId,
+    );
+    return this.lastTransactionId;
   }
 
   /** Returns a transaction by charger and id. */
@@ -123,8 +130,7 @@ export class TransactionStore {
       record.last_register_wh = wh;
       record.last_register_at = at;
     }
-    const key = recordKey(record.identity, record.transaction_id);
-    const last = this.persistedAt.get(key) ?? 0;
+    const last = this.persistedAt.get(record) ?? 0;
     if (this.now() - last >= REGISTER_PERSIST_INTERVAL_MS) this.write(record);
   }
 
@@ -151,7 +157,7 @@ export class TransactionStore {
       record.energy_wh = record.meter_stop_wh - record.meter_start_wh;
     const key = recordKey(record.identity, record.transaction_id);
     this.cache.delete(key);
-    this.persistedAt.delete(key);
+    this.persistedAt.delete(record);
     this.state.set(this.namespace, key, record);
     const activeKey = `${record.identity}|${record.connector_id}`;
     if (
@@ -174,7 +180,7 @@ export class TransactionStore {
   private write(record: TransactionRecord): void {
     const key = recordKey(record.identity, record.transaction_id);
     this.state.set(this.namespace, key, record);
-    this.persistedAt.set(key, this.now());
+    this.persistedAt.set(record, this.now());
   }
 }
 
