@@ -110,6 +110,31 @@ describe("SqliteOutput", () => {
   });
 });
 
+describe("SqliteOutput writer thread", () => {
+  it("inserts without holding the event loop", async () => {
+    const path = join(dir, "thread.db");
+    const output = new SqliteOutput(path);
+    const batch = Array.from({ length: 20_000 }, (_, index) =>
+      reading(index, index),
+    );
+    // Converting the batch to rows runs on this thread; the insert runs
+    // on the writer thread, so a timer set now fires before it ends.
+    const events: string[] = [];
+    const written = output.write(batch).then(() => events.push("written"));
+    setTimeout(() => events.push("timer"), 0);
+    await written;
+    expect(events).toEqual(["timer", "written"]);
+    expect(output.lastInserted).toBe(20_000);
+    await output.close();
+    const db = new Database(path, { readonly: true });
+    const count = db.prepare("SELECT COUNT(*) AS n FROM readings").get() as {
+      n: number;
+    };
+    db.close();
+    expect(count.n).toBe(20_000);
+  });
+});
+
 describe("SqliteDeadLetterOutput", () => {
   it("stores dead letters with their place", async () => {
     const path = join(dir, "letters.db");

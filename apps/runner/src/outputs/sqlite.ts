@@ -8,6 +8,7 @@ import type {
   TimeSeries,
 } from "@qubit/core";
 import Database from "better-sqlite3";
+import { SqliteReadingWriter } from "./sqlite-writer.js";
 
 type SqliteDatabase = Database.Database;
 
@@ -34,7 +35,6 @@ CREATE TABLE IF NOT EXISTS readings (
   inserted_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS readings_series ON readings (asset_id, metric, ts_ms);
-CREATE INDEX IF NOT EXISTS readings_connector ON readings (connector);
 CREATE TABLE IF NOT EXISTS dead_letters (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   at TEXT NOT NULL,
@@ -68,23 +68,37 @@ export class SqliteStore {
   private references = 0;
   private static readonly open = new Map<string, SqliteStore>();
 
+  private writers = 0;
+
   private constructor(path: string) {
     this.path = path;
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
-    // NORMAL in WAL mode syncs at checkpoints, not at each commit: a crash
-    // of the machine may lose the last commits but never corrupts the
-    // file. Checkpointing every 64 MiB instead of every 4 MiB and a
-    // 64 MiB page cache gave 2.5 to 3 times the insert rate on this
-    // project's 2-core machine, where each checkpoint's sync is slow.
+    // NORMAL in WAL mode syncs only at checkpoints, not at each commit: a
+    // crash of the machine may lose the last commits but never corrupts
+    // the file.
     this.db.pragma("synchronous = NORMAL");
-    this.db.pragma("wal_autocheckpoint = 16384");
     this.db.pragma("journal_size_limit = 67108864");
-    this.db.pragma("cache_size = -65536");
-    this.db.pragma("temp_store = MEMORY");
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(SCHEMA);
+  }
+
+  /**
+   * Notes a writer thread on this file. While one runs, it checkpoints and
+   * this connection does not, so a checkpoint's disk syncs never run on
+   * the event loop.
+   */
+  addWriterThread(): void {
+    this.writers += 1;
+    this.db.pragma("wal_autocheckpoint = 0");
+  }
+
+  /** Notes that a writer thread stopped. */
+  removeWriterThread(): void {
+    this.writers -= 1;
+    if (this.writers === 0 && this.db.open)
+      this.db.pragma("wal_autocheckpoint = 1000");
   }
 
   /** Opens the store at `path`, or returns the instance already open. */
@@ -107,71 +121,33 @@ export class SqliteStore {
   }
 }
 
-/** Splits a reading value into the stored value and its type. */
-function storedValue(value: TimeSeries["value"]): [unknown, string] {
-  if (value === null) return [null, "null"];
-  if (typeof value === "boolean") return [value ? 1 : 0, "boolean"];
-  return [value, typeof value];
-}
-
 /**
- * Writes readings into the store's `readings` table in one transaction
- * per batch. `INSERT OR IGNORE` on the deterministic id makes a replayed
- * or re-imported reading a no-op.
+ * Writes readings into the store's `readings` table, one transaction per
+ * batch, from a writer thread. `INSERT OR IGNORE` on the deterministic id
+ * makes a replayed or re-imported reading a no-op.
  */
 export class SqliteOutput implements Output {
   readonly name: string;
   private readonly store: SqliteStore;
-  private readonly insertBatch: (readings: readonly TimeSeries[]) => number;
+  private readonly writer: SqliteReadingWriter;
 
   constructor(path: string, name = "sqlite") {
     this.name = name;
     this.store = SqliteStore.acquire(path);
-    const insert = this.store.db.prepare(
-      `INSERT OR IGNORE INTO readings (id, asset_id, metric, value, value_type, unit, timestamp, ts_ms, org_id, site_id, device_id, quality, flags, protocol, address, connector, source, metadata, inserted_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.insertBatch = this.store.db.transaction(
-      (readings: readonly TimeSeries[]) => {
-        const now = Date.now();
-        let inserted = 0;
-        for (const reading of readings) {
-          const [value, valueType] = storedValue(reading.value);
-          inserted += insert.run(
-            reading.id,
-            reading.asset_id,
-            reading.metric,
-            value,
-            valueType,
-            reading.unit,
-            reading.timestamp,
-            Date.parse(reading.timestamp),
-            reading.org_id ?? null,
-            reading.site_id ?? null,
-            reading.device_id ?? null,
-            reading.quality ?? null,
-            reading.flags ? JSON.stringify(reading.flags) : null,
-            reading.source.protocol,
-            reading.source.address,
-            reading.source.connector ?? null,
-            JSON.stringify(reading.source),
-            reading.metadata ? JSON.stringify(reading.metadata) : null,
-            now,
-          ).changes;
-        }
-        return inserted;
-      },
-    );
+    this.store.addWriterThread();
+    this.writer = new SqliteReadingWriter(path);
   }
 
   /** The number of rows the last write inserted (duplicates excluded). */
   lastInserted = 0;
 
   async write(readings: readonly TimeSeries[]): Promise<void> {
-    this.lastInserted = this.insertBatch(readings);
+    this.lastInserted = await this.writer.write(readings);
   }
 
   async close(): Promise<void> {
+    await this.writer.close();
+    this.store.removeWriterThread();
     this.store.release();
   }
 }
