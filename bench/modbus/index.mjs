@@ -106,6 +106,7 @@ const keys = [
   ["max_cycles_per_s", "highest poll rate, cycles/s", 1],
   ["max_requests_per_s", "highest request rate, requests/s", 0],
   ["flat_cpu_pct", "CPU flat out, % of a core", 1],
+  ["flat_cpu_ms_per_cycle", "CPU per poll cycle flat out, ms", 2],
   ["peak_rss_mb", "peak RSS, MB", 1],
 ];
 process.stdout.write(
@@ -124,7 +125,10 @@ for (const [key, label, digits] of keys) {
 }
 const minimum = Number(values.devices) * 5;
 const rate = (mode) => median(results[mode].map((r) => r.max_cycles_per_s));
+const cpuPerCycle = (mode) =>
+  median(results[mode].map((r) => r.flat_cpu_ms_per_cycle));
 process.stdout.write(
   `\ntheoretical minimum requests per poll: ${minimum}; the connector sent ${median(results.qubit.map((r) => r.requests_per_poll))}\n` +
-    `highest poll rate relative to the bare loop: ModbusClient ${((rate("client") / rate("bare")) * 100).toFixed(1)}%, whole connector ${((rate("qubit") / rate("bare")) * 100).toFixed(1)}% (goal >= 80%)\n`,
+    `highest poll rate relative to the bare loop: ModbusClient ${((rate("client") / rate("bare")) * 100).toFixed(1)}%, whole connector ${((rate("qubit") / rate("bare")) * 100).toFixed(1)}% (goal >= 80%)\n` +
+    `CPU per poll cycle relative to the bare loop: ModbusClient ${(cpuPerCycle("client") / cpuPerCycle("bare")).toFixed(2)}x, whole connector ${(cpuPerCycle("qubit") / cpuPerCycle("bare")).toFixed(2)}x\n`,
 );

@@ -205,6 +205,7 @@ process.stdout.write(
     max_cycles_per_s: cycles / (flatWall / 1000),
     max_requests_per_s: (cycles * requestsPerCycle) / (flatWall / 1000),
     flat_cpu_pct: ((flatCpu.user + flatCpu.system) / 1000 / flatWall) * 100,
+    flat_cpu_ms_per_cycle: (flatCpu.user + flatCpu.system) / 1000 / cycles,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   })}\n`,
 );

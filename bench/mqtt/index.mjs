@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { cpus, tmpdir, totalmem, userInfo } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,7 +25,8 @@ const QOS_LEVELS = option("qos", "0,1").split(",").map(Number);
 const INFLIGHT = Number(option("inflight", "20"));
 // --only a,b,c runs a subset of the subscribers (the ratios need a and b).
 const ONLY = option("only", "a,b,c").split(",");
-// --verbose prints each run's raw result to stderr.
+// --verbose prints each run's raw result and the load average before it
+// to stderr.
 const VERBOSE = args.includes("--verbose");
 const TOPICS = 1_000;
 // --profile DIR writes a V8 CPU profile of each connector run to DIR.
@@ -191,13 +192,18 @@ async function main() {
       for (const name of names) {
         const runs = [];
         for (let run = 0; run < RUNS; run += 1) {
+          const load = loadavg()[0].toFixed(1);
           const result = await runOnce(port, qos, name);
-          if (VERBOSE) process.stderr.write(`${name} QoS ${qos}: ${JSON.stringify(result)}\n`);
+          if (VERBOSE)
+            process.stderr.write(
+              `${name} QoS ${qos} (load ${load}): ${JSON.stringify(result)}\n`,
+            );
           if (result.received < MESSAGES)
             throw new Error(`${name} got ${result.received} of ${MESSAGES}`);
           runs.push({
             rate: result.received / result.seconds,
             cpu: (result.cpu_seconds / result.seconds) * 100,
+            cpuPerMessage: (result.cpu_seconds / result.received) * 1e6,
             rss: result.max_rss_kb / 1024,
           });
         }
@@ -206,20 +212,28 @@ async function main() {
           min: Math.min(...runs.map((run) => run.rate)),
           max: Math.max(...runs.map((run) => run.rate)),
           cpu: median(runs.map((run) => run.cpu)),
+          cpuPerMessage: median(runs.map((run) => run.cpuPerMessage)),
+          cpuMin: Math.min(...runs.map((run) => run.cpuPerMessage)),
+          cpuMax: Math.max(...runs.map((run) => run.cpuPerMessage)),
           rss: Math.max(...runs.map((run) => run.rss)),
         };
       }
       const b = medians["b: MQTT.js + JSON.parse"]?.rate ?? Number.NaN;
       const a = medians["a: MQTT.js, count"]?.rate ?? Number.NaN;
+      const bCpu =
+        medians["b: MQTT.js + JSON.parse"]?.cpuPerMessage ?? Number.NaN;
       for (const [name, value] of Object.entries(medians)) {
         rows.push(
-          `| ${qos} | ${name} | ${Math.round(value.rate).toLocaleString("en-US")} [${Math.round(value.min).toLocaleString("en-US")}–${Math.round(value.max).toLocaleString("en-US")}] | ${(value.rate / a).toFixed(2)} | ${(value.rate / b).toFixed(2)} | ${value.cpu.toFixed(0)} | ${value.rss.toFixed(0)} |`,
+          `| ${qos} | ${name} | ${Math.round(value.rate).toLocaleString("en-US")} [${Math.round(value.min).toLocaleString("en-US")}–${Math.round(value.max).toLocaleString("en-US")}] | ${(value.rate / a).toFixed(2)} | ${(value.rate / b).toFixed(2)} | ${value.cpu.toFixed(0)} | ${value.cpuPerMessage.toFixed(1)} [${value.cpuMin.toFixed(1)}–${value.cpuMax.toFixed(1)}] | ${(bCpu / value.cpuPerMessage).toFixed(2)} | ${value.rss.toFixed(0)} |`,
         );
       }
     }
+    // A CPU-bound subscriber handles one message per "CPU µs per
+    // message". The last ratio compares those rates, so it does not
+    // depend on how much of a core each run got.
     process.stdout.write(
-      "| QoS | subscriber | readings/s median [min–max] | vs (a) | vs (b) | CPU % | peak RSS MiB |\n" +
-        "|---|---|---|---|---|---|---|\n" +
+      "| QoS | subscriber | messages/s median [min–max] | vs (a) | vs (b) | CPU % | CPU µs per message [min–max] | CPU-bound rate vs (b) | peak RSS MiB |\n" +
+        "|---|---|---|---|---|---|---|---|---|\n" +
         `${rows.join("\n")}\n`,
     );
   } finally {

@@ -137,6 +137,7 @@ export {
   type TimeSeries,
   TimeSeriesSchema,
 } from "./timeseries/schema.js";
+export { sharedSource } from "./timeseries/shared-source.js";
 export { checkReading, isReading } from "./timeseries/validate.js";
 export {
   BASE_UNITS,

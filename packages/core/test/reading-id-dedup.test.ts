@@ -6,6 +6,7 @@ import {
   Pipeline,
   readingId,
 } from "../src/index.js";
+import { readIdWords } from "../src/timeseries/id.js";
 
 // The reference construction: cyrb53 of the fields joined by U+001F.
 function cyrb53(text: string, seed: number): number {
@@ -88,6 +89,100 @@ describe("readingId", () => {
         timestamp: "2025-01-15T10:00:00.000Z",
       }),
     );
+  });
+});
+
+describe("readingId place cache", () => {
+  it("matches reference with repeated places", () => {
+    // Readings of one place in a row (a device poll) and places in turn
+    // (topics of many devices) take the two cached paths.
+    const places = [
+      { org_id: "org_1", site_id: "sit_1", asset_id: "inv-1" },
+      { org_id: "org_1", site_id: "sit_1", asset_id: "inv-2" },
+      { org_id: "org_2", site_id: "sit_1", asset_id: "inv-1" },
+      { site_id: "sit_1", asset_id: "inv-1", device_id: "d" },
+      { asset_id: "inv-1", device_id: "d" },
+      { asset_id: "inv-1" },
+      { org_id: "", asset_id: "inv-1" },
+    ];
+    let random = 3;
+    for (let index = 0; index < 3_000; index += 1) {
+      random = (random * 1103515245 + 12345) % 2 ** 31;
+      const place =
+        index % 500 < 250
+          ? places[Math.floor(index / 50) % places.length]!
+          : places[random % places.length]!;
+      const key = {
+        ...place,
+        metric: `m${random % 7}`,
+        timestamp: new Date(1_736_935_200_000 + index).toISOString(),
+      };
+      expect(readingId(key)).toBe(referenceId(key));
+    }
+  });
+
+  it("keeps separators inside fields", () => {
+    // Both keys join to the same text, so the joined-text rule gives them
+    // one id; hashing field by field must do the same.
+    const first = { asset_id: "a\u001fb", metric: "m", timestamp: "t" };
+    const second = {
+      asset_id: "a",
+      device_id: "b\u001f",
+      metric: "m",
+      timestamp: "t",
+    };
+    expect(readingId(first)).toBe(referenceId(first));
+    expect(readingId(second)).toBe(referenceId(second));
+    expect(readingId(first)).toBe(readingId(second));
+  });
+});
+
+describe("readIdWords", () => {
+  /** Reads the words from the text itself, as the reference. */
+  function parseWords(id: string): number[] {
+    return [2, 9, 16, 23].map((start) =>
+      Number.parseInt(id.slice(start, start + 7), 16),
+    );
+  }
+
+  it("reads new and old ids", () => {
+    const words = new Uint32Array(4);
+    const ids: string[] = [];
+    for (let index = 0; index < 2_000; index += 1) {
+      const id = readingId({
+        asset_id: "a",
+        metric: "m",
+        timestamp: new Date(1_736_935_200_000 + index).toISOString(),
+      });
+      ids.push(id);
+      expect(readIdWords(id, words)).toBe(true);
+      expect([...words]).toEqual(parseWords(id));
+    }
+    for (const id of ids) {
+      // A copy of the text is another string object with the same words.
+      const copy = JSON.parse(JSON.stringify(id)) as string;
+      expect(readIdWords(copy, words)).toBe(true);
+      expect([...words]).toEqual(parseWords(id));
+    }
+  });
+
+  it("returns false for ids of other forms", () => {
+    const words = new Uint32Array(4);
+    for (const id of [
+      "",
+      "r_",
+      "r_0123456789abcdef0123456789ab0",
+      "r_0123456789abcdef0123456789a",
+      "r_0123456789ABCDEF0123456789ab",
+      "x_0123456789abcdef0123456789ab",
+      "r-0123456789abcdef0123456789ab",
+      "r_0123456789abcdef0123456789ag",
+      "r_0123456789abcdef 123456789ab",
+      "r_0123456789abcdef0123456789a\u0101",
+      "my-own-reading-id",
+    ]) {
+      expect(readIdWords(id, words)).toBe(false);
+    }
   });
 });
 

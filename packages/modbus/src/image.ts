@@ -15,12 +15,8 @@ import {
 import type { CompiledDevice } from "./map/compile.js";
 import type { CompiledPoint } from "./map/point.js";
 import { CounterTracker } from "./poll/counters.js";
-import {
-  type BlockResult,
-  decodePoll,
-  modbusSource,
-  pointSource,
-} from "./poll/decode.js";
+import { type BlockResult, decodePoll } from "./poll/decode.js";
+import { modbusSource, pointSource } from "./poll/sources.js";
 
 /** Register words (or bits) by table and 0-based address. */
 export interface RegisterImage {

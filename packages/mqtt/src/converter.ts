@@ -1,4 +1,4 @@
-import type { Diagnostic, ReadingSource } from "@qubit/core";
+import { type Diagnostic, type ReadingSource, sharedSource } from "@qubit/core";
 import type { MqttConfig, PayloadFormat } from "./config.js";
 import {
   type ExtractOutput,
@@ -38,6 +38,33 @@ export interface Conversion extends ExtractOutput {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const NO_PROPERTIES: Record<string, string> = Object.freeze({});
 const NO_LEVELS: Record<string, string> = Object.freeze({});
+/** The result of decode for a payload it rejected. */
+const NOT_DECODED: unique symbol = Symbol("not decoded");
+
+/** Maximum number of topics whose plan is kept; one more clears them all. */
+const MAX_PLANNED_TOPICS = 10_000;
+
+/**
+ * The facts the converter works out from a topic alone: the route, the
+ * wildcard levels, the template fields and the route's topic check. A
+ * device publishes on the same topics again and again, so they are kept
+ * per topic. The messages of the topic share these objects and only
+ * read them.
+ */
+interface TopicPlan {
+  route: Route;
+  wildcards: string[];
+  /** Template fields; `undefined` when the topic does not fit the template. */
+  levels: Record<string, string> | undefined;
+  /**
+   * The outcome of the route's topic check: "skip", "pass", or
+   * `undefined` to run the check for each message (it rejects the topic
+   * with a diagnostic, which is built anew each time).
+   */
+  check: "skip" | "pass" | undefined;
+  /** Source of the topic's readings, made on first use. */
+  source: ReadingSource | undefined;
+}
 
 /**
  * Turns MQTT messages into readings: finds the first route (rules, then
@@ -49,6 +76,7 @@ export class MqttConverter {
   private readonly maxPayloadBytes: number;
   private readonly strictJson: boolean;
   private readonly defaultRetained: "take" | "skip";
+  private readonly plans = new Map<string, TopicPlan | null>();
 
   constructor(config: MqttConfig) {
     this.routes = [
@@ -74,8 +102,26 @@ export class MqttConverter {
 
   /** Returns whether a retained message on this topic is skipped. */
   skipsRetained(topic: string): boolean {
-    const found = this.route(topic);
+    const found = this.plan(topic);
     return (found?.route.mapping.retained ?? this.defaultRetained) === "skip";
+  }
+
+  /**
+   * Returns the source of the readings of a topic (protocol, topic and
+   * connector name). The messages and readings of one topic share it, so
+   * it is frozen (see sharedSource in @qubit/core).
+   */
+  sourceFor(topic: string, connector: string | undefined): ReadingSource {
+    const plan = this.plans.get(topic);
+    const known = plan?.source;
+    if (known !== undefined && known.connector === connector) return known;
+    const source = sharedSource(
+      connector === undefined
+        ? { protocol: "mqtt", address: topic }
+        : { protocol: "mqtt", address: topic, connector },
+    );
+    if (plan) plan.source = source;
+    return source;
   }
 
   /** Converts one message. */
@@ -90,7 +136,7 @@ export class MqttConverter {
       route: undefined,
       skipped: false,
     };
-    const found = this.route(message.topic);
+    const found = this.plan(message.topic);
     if (!found) {
       result.rejects.push(
         reject(
@@ -102,11 +148,14 @@ export class MqttConverter {
       );
       return result;
     }
-    const { route, wildcards } = found;
+    const { route, wildcards, levels } = found;
     const mapping = route.mapping;
     result.route = route.name;
 
-    const check = mapping.checkTopic?.(message.topic);
+    const check =
+      found.check === "pass"
+        ? undefined
+        : (found.check ?? mapping.checkTopic?.(message.topic));
     if (check === "skip") {
       result.skipped = true;
       return result;
@@ -115,7 +164,6 @@ export class MqttConverter {
       result.rejects.push(check);
       return result;
     }
-    const levels = mapping.template?.match(message.topic);
     if (levels === undefined && mapping.requireTemplate) {
       result.rejects.push(templateMismatch(message.topic, mapping));
       return result;
@@ -144,10 +192,10 @@ export class MqttConverter {
     }
 
     const decoded = this.decode(message, mapping, result.rejects);
-    if (decoded === undefined) return result;
-    result.payload = decoded.value;
+    if (decoded === NOT_DECODED) return result;
+    result.payload = decoded;
     if (mapping.validate) {
-      const problem = mapping.validate(decoded.value);
+      const problem = mapping.validate(decoded);
       if (problem !== undefined) {
         result.rejects.push(
           reject(
@@ -167,7 +215,7 @@ export class MqttConverter {
         wildcards,
         levels: levels ?? NO_LEVELS,
         properties: message.userProperties ?? NO_PROPERTIES,
-        payload: decoded.value,
+        payload: decoded,
         receivedAt: message.receivedAt,
         source,
         retained: message.retained,
@@ -177,11 +225,37 @@ export class MqttConverter {
     return result;
   }
 
+  /** Returns the remembered plan of a topic, working it out on first use. */
+  private plan(topic: string): TopicPlan | undefined {
+    const known = this.plans.get(topic);
+    if (known !== undefined) return known ?? undefined;
+    const found = this.route(topic);
+    let plan: TopicPlan | null = null;
+    if (found) {
+      const mapping = found.route.mapping;
+      const check = mapping.checkTopic?.(topic);
+      plan = {
+        route: found.route,
+        wildcards: found.wildcards,
+        levels: mapping.template?.match(topic),
+        check: undefined,
+        source: undefined,
+      };
+      if (check === undefined) plan.check = "pass";
+      else if (check === "skip") plan.check = "skip";
+      else return plan;
+    }
+    if (this.plans.size >= MAX_PLANNED_TOPICS) this.plans.clear();
+    this.plans.set(topic, plan);
+    return plan ?? undefined;
+  }
+
+  /** Returns the decoded payload, or NOT_DECODED after adding a reject. */
   private decode(
     message: RawMessage,
     mapping: Mapping,
     rejects: Diagnostic[],
-  ): { value: unknown } | undefined {
+  ): unknown {
     const format = effectiveFormat(mapping.format, message);
     if (format === "protobuf") {
       if (!mapping.protobuf) {
@@ -193,10 +267,10 @@ export class MqttConverter {
             "set protobuf.proto_file and protobuf.message_type in the rule",
           ),
         );
-        return undefined;
+        return NOT_DECODED;
       }
       try {
-        return { value: mapping.protobuf.decode(message.payload) };
+        return mapping.protobuf.decode(message.payload);
       } catch (error) {
         rejects.push(
           reject(
@@ -206,12 +280,12 @@ export class MqttConverter {
             "check that the publisher uses the same .proto message type",
           ),
         );
-        return undefined;
+        return NOT_DECODED;
       }
     }
     if (format === "msgpack") {
       try {
-        return { value: readMsgpack(message.payload) };
+        return readMsgpack(message.payload);
       } catch (error) {
         rejects.push(
           reject(
@@ -221,7 +295,7 @@ export class MqttConverter {
             "check the publisher's encoding, or the rule's format",
           ),
         );
-        return undefined;
+        return NOT_DECODED;
       }
     }
     let text: string;
@@ -236,9 +310,15 @@ export class MqttConverter {
           "set the rule's format to protobuf or msgpack for binary payloads, or fix the publisher's encoding",
         ),
       );
-      return undefined;
+      return NOT_DECODED;
     }
     if (format === "json" || (format === "auto" && looksLikeJson(text))) {
+      // Valid JSON, the usual case, skips readJson's result object.
+      try {
+        return JSON.parse(text);
+      } catch {
+        // readJson parses again, with the lenient fallback and the offset.
+      }
       const parsed = readJson(text, this.strictJson);
       if (!parsed.ok) {
         const diagnostic = reject(
@@ -253,9 +333,9 @@ export class MqttConverter {
             offset: parsed.offset,
           };
         rejects.push(diagnostic);
-        return undefined;
+        return NOT_DECODED;
       }
-      return { value: parsed.value };
+      return parsed.value;
     }
     const plain = readPlain(text);
     if (
@@ -271,7 +351,7 @@ export class MqttConverter {
           "publish a decimal number, or set the rule's format to text",
         ),
       );
-      return undefined;
+      return NOT_DECODED;
     }
     if (format === "boolean" && typeof plain !== "boolean") {
       rejects.push(
@@ -282,9 +362,9 @@ export class MqttConverter {
           "publish a boolean word, or set the rule's format to text",
         ),
       );
-      return undefined;
+      return NOT_DECODED;
     }
-    return { value: plain };
+    return plain;
   }
 }
 

@@ -47,10 +47,7 @@ export class MqttMessage implements SourceMessage {
     this.userProperties = message.userProperties ?? NO_PROPERTIES;
     this.message = message;
     this.contentType = message.contentType;
-    this.source =
-      connector === undefined
-        ? { protocol: "mqtt", address: message.topic }
-        : { protocol: "mqtt", address: message.topic, connector };
+    this.source = converter.sourceFor(message.topic, connector);
   }
 
   /** The decoded payload: parsed JSON, a number, text, or a decoded binary message. */

@@ -11,7 +11,12 @@ import mqtt, {
   type MqttClient,
 } from "mqtt";
 import { AckQueue } from "./client/acks.js";
-import { DEFER_ACK, sendPuback, supportsLateAcks } from "./client/internals.js";
+import {
+  DEFER_ACK,
+  sendPuback,
+  sendPubacks,
+  supportsLateAcks,
+} from "./client/internals.js";
 import { brokerUrl, clientIdFor, clientOptions } from "./client/options.js";
 import { ConnectionSupervisor } from "./client/supervisor.js";
 import { type MqttConfig, MqttConfigSchema } from "./config.js";
@@ -83,6 +88,8 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
       "A QoS 0 message was not accepted by the output",
     );
   };
+  /** The last promise that got the QoS 0 rejection handler. */
+  private qos0Watched: Promise<void> | undefined;
   private stopping = false;
   private flushScheduled = false;
   private inflightWaiters: (() => void)[] = [];
@@ -107,6 +114,10 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
         if (client) sendPuback(client, messageId);
       },
       () => this.releaseInflight(),
+      (messageIds) => {
+        const client = this.supervisor.client;
+        if (client) sendPubacks(client, messageIds);
+      },
     );
     for (const entry of parsed.topics) {
       const filter = typeof entry === "string" ? entry : entry.filter;
@@ -321,7 +332,11 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
     this.afterDeliver(message);
 
     if (qos === 0) {
-      accepted.then(undefined, this.onQos0Rejected);
+      // Messages of one batch share its promise: one handler is enough.
+      if (accepted !== this.qos0Watched) {
+        this.qos0Watched = accepted;
+        accepted.then(undefined, this.onQos0Rejected);
+      }
       this.continueReading(callback, undefined);
       return;
     }

@@ -19,6 +19,7 @@ import {
   MemoryDeadLetterOutput,
   type Output,
 } from "./output.js";
+import { RecentIds } from "./recent-ids.js";
 
 /** Options of {@link Pipeline}. */
 export interface PipelineOptions {
@@ -120,7 +121,6 @@ export class Pipeline
   private readonly batchIntervalMs: number;
   private readonly maxPending: number;
   private readonly unitMode: UnitMode;
-  private readonly dedupWindow: number;
   private readonly retryInitialDelayMs: number;
   private readonly retryMaxDelayMs: number;
   private readonly logger: Logger;
@@ -134,9 +134,7 @@ export class Pipeline
   private writing = false;
   private pending = 0;
   private closed = false;
-  private readonly seen = new Set<string>();
-  private readonly seenOrder: string[] = [];
-  private seenNext = 0;
+  private readonly recentIds: RecentIds | undefined;
   private waiters: (() => void)[] = [];
   private deadLetterChain: Promise<void> = resolved;
   private readonly counters = new Map<string, ConnectorCounters>();
@@ -165,7 +163,8 @@ export class Pipeline
     this.batchIntervalMs = options.batchIntervalMs ?? 200;
     this.maxPending = options.maxPendingReadings ?? 20_000;
     this.unitMode = options.unitMode ?? "base";
-    this.dedupWindow = options.dedupWindow ?? 100_000;
+    const dedupWindow = Math.floor(options.dedupWindow ?? 100_000);
+    this.recentIds = dedupWindow > 0 ? new RecentIds(dedupWindow) : undefined;
     this.retryInitialDelayMs = options.retryInitialDelayMs ?? 100;
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 30_000;
     this.logger = (options.logger ?? noopLogger).child({ pipeline: this.name });
@@ -258,21 +257,27 @@ export class Pipeline
     this.totals.messages += 1;
     counters.metrics.messages.inc();
 
-    const letters: DeadLetter[] = [];
-    for (const diagnostic of result.diagnostics)
-      this.onDiagnostic(message, connector, diagnostic);
-    for (const reject of result.rejects) {
-      letters.push(toDeadLetter(message, reject, this.now()));
+    // Most messages have no rejects, so the list is made on first use.
+    let letters: DeadLetter[] | undefined;
+    const { diagnostics, rejects, readings } = result;
+    for (let index = 0; index < diagnostics.length; index += 1) {
+      this.onDiagnostic(message, connector, diagnostics[index]!);
+    }
+    for (let index = 0; index < rejects.length; index += 1) {
+      letters ??= [];
+      letters.push(toDeadLetter(message, rejects[index]!, this.now()));
     }
 
     let added = 0;
     let batch: Batch | undefined;
-    for (const reading of result.readings) {
+    for (let index = 0; index < readings.length; index += 1) {
+      const reading = readings[index]!;
       normalizeReadingUnit(reading, this.unitMode);
       const problem = checkReading(reading);
       if (problem !== undefined) {
         this.totals.readings_invalid += 1;
         counters.metrics.invalid.inc();
+        letters ??= [];
         letters.push(
           toDeadLetter(
             message,
@@ -287,7 +292,7 @@ export class Pipeline
         );
         continue;
       }
-      if (this.isDuplicate(reading.id)) {
+      if (this.recentIds?.seen(reading.id)) {
         this.totals.readings_duplicate += 1;
         counters.metrics.duplicate.inc();
         continue;
@@ -307,7 +312,7 @@ export class Pipeline
     const readingsDone = batch ? batch.promise : resolved;
     if (batch && batch.readings.length >= this.batchSize) this.seal();
 
-    if (letters.length === 0) return readingsDone;
+    if (letters === undefined) return readingsDone;
     counters.dead_letters += letters.length;
     this.quality?.recordRejected(connector, letters.length);
     const lettersDone = this.writeDeadLetters(connector, letters);
@@ -441,22 +446,6 @@ export class Pipeline
       this.counters.set(connector, counters);
     }
     return counters;
-  }
-
-  private isDuplicate(id: string): boolean {
-    if (this.dedupWindow === 0) return false;
-    if (this.seen.has(id)) return true;
-    this.seen.add(id);
-    // The ring contains the ids in arrival order, so the oldest is found
-    // in O(1). Asking the Set for its first entry walks over the slots of
-    // deleted entries and gets slower as the window turns over.
-    if (this.seenOrder.length < this.dedupWindow) this.seenOrder.push(id);
-    else {
-      this.seen.delete(this.seenOrder[this.seenNext]!);
-      this.seenOrder[this.seenNext] = id;
-      this.seenNext = (this.seenNext + 1) % this.dedupWindow;
-    }
-    return false;
   }
 
   private currentBatch(): Batch {

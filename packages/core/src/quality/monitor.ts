@@ -1,4 +1,5 @@
 import type { MetricsRegistry } from "../metrics/registry.js";
+import { parseIsoUtc } from "../time/iso-utc.js";
 import type { Flag, TimeSeries } from "../timeseries/schema.js";
 
 /** A range rule: readings of matching metrics outside it get `out_of_range`. */
@@ -22,6 +23,9 @@ export interface QualityOptions {
 }
 
 interface SeriesState {
+  org: string | undefined;
+  site: string | undefined;
+  device: string | undefined;
   lastTime: number;
   lastValue: unknown;
   repeats: number;
@@ -73,7 +77,11 @@ function matcher(pattern: string): (metric: string) => boolean {
  * added to the reading; the value is never changed.
  */
 export class QualityMonitor {
-  private readonly series = new Map<string, SeriesState>();
+  // Series by asset id, then metric. Each list contains the series that
+  // differ in org, site or device only. Two lookups of strings that the
+  // readings already carry cost less than joining the five fields.
+  private readonly series = new Map<string, Map<string, SeriesState[]>>();
+  private seriesCount = 0;
   private readonly sources = new Map<string, SourceState>();
   private readonly frozen: QualityOptions["frozen"];
   private readonly frozenMetric: (metric: string) => boolean;
@@ -98,12 +106,17 @@ export class QualityMonitor {
   inspect(reading: TimeSeries, connector: string): void {
     const source = this.source(connector);
     source.valid += 1;
-    const time = Date.parse(reading.timestamp);
-    const key = `${reading.org_id ?? ""}\u001f${reading.site_id ?? ""}\u001f${reading.asset_id}\u001f${reading.device_id ?? ""}\u001f${reading.metric}`;
-    let state = this.series.get(key);
+    const time = parseIsoUtc(reading.timestamp);
+    let state = this.findSeries(reading);
     if (!state) {
-      if (this.series.size >= MAX_SERIES) this.series.clear();
+      if (this.seriesCount >= MAX_SERIES) {
+        this.series.clear();
+        this.seriesCount = 0;
+      }
       state = {
+        org: reading.org_id,
+        site: reading.site_id,
+        device: reading.device_id,
         lastTime: time,
         lastValue: reading.value,
         repeats: 1,
@@ -112,7 +125,7 @@ export class QualityMonitor {
         received: 1,
         missed: 0,
       };
-      this.series.set(key, state);
+      this.addSeries(reading, state);
       source.series += 1;
       source.received += 1;
       this.checkRange(reading, source);
@@ -166,6 +179,33 @@ export class QualityMonitor {
       };
     }
     return result;
+  }
+
+  private findSeries(reading: TimeSeries): SeriesState | undefined {
+    const list = this.series.get(reading.asset_id)?.get(reading.metric);
+    if (list === undefined) return undefined;
+    for (const state of list) {
+      if (
+        state.device === reading.device_id &&
+        state.site === reading.site_id &&
+        state.org === reading.org_id
+      ) {
+        return state;
+      }
+    }
+    return undefined;
+  }
+
+  private addSeries(reading: TimeSeries, state: SeriesState): void {
+    let metrics = this.series.get(reading.asset_id);
+    if (!metrics) {
+      metrics = new Map();
+      this.series.set(reading.asset_id, metrics);
+    }
+    const list = metrics.get(reading.metric);
+    if (list) list.push(state);
+    else metrics.set(reading.metric, [state]);
+    this.seriesCount += 1;
   }
 
   private source(connector: string): SourceState {

@@ -1,5 +1,6 @@
 import { TimeError } from "../errors.js";
 import { compileFormat, type ParsedFields } from "./format.js";
+import { formatIsoUtc } from "./iso-utc.js";
 import {
   type AmbiguousTimePolicy,
   type LocalDateTime,
@@ -279,7 +280,7 @@ function mismatch(input: string, format: string, reason?: string): TimeError {
 
 /** Formats epoch milliseconds as ISO 8601 UTC with milliseconds. */
 export function toIsoUtc(epochMs: number): string {
-  return new Date(epochMs).toISOString();
+  return formatIsoUtc(epochMs);
 }
 
 /** Returns whether a string is ISO 8601 UTC with milliseconds, as readings carry. */

@@ -1,4 +1,6 @@
-import { canonicalUnit, toBaseUnit } from "../units/units.js";
+import { formatIsoUtc } from "../time/iso-utc.js";
+import { BASE_UNITS } from "../units/table.js";
+import { canonicalUnit, lookupUnit, roundConverted } from "../units/units.js";
 import { readingId } from "./id.js";
 import type {
   Flag,
@@ -35,25 +37,85 @@ export function createReading(input: ReadingInput): TimeSeries {
   const timestamp =
     typeof input.timestamp === "string"
       ? input.timestamp
-      : new Date(input.timestamp).toISOString();
-  const reading: TimeSeries = {
-    id: "",
-    asset_id: input.asset_id,
-    metric: input.metric,
-    value: input.value,
-    unit: input.unit ? canonicalUnit(input.unit) : "",
+      : typeof input.timestamp === "number"
+        ? formatIsoUtc(input.timestamp)
+        : new Date(input.timestamp).toISOString();
+  const reading = baseReading(
+    input,
+    input.unit ? canonicalUnit(input.unit) : "",
     timestamp,
-    source: input.source,
-  };
-  if (input.org_id !== undefined) reading.org_id = input.org_id;
-  if (input.site_id !== undefined) reading.site_id = input.site_id;
-  if (input.device_id !== undefined) reading.device_id = input.device_id;
-  if (input.quality !== undefined) reading.quality = input.quality;
+  );
   if (input.flags !== undefined && input.flags.length > 0) {
     reading.flags = input.flags;
   }
   if (input.metadata !== undefined) reading.metadata = input.metadata;
   reading.id = readingId(reading);
+  return reading;
+}
+
+/**
+ * Builds the reading without flags and metadata, keys in the order
+ * id, asset_id, metric, value, unit, timestamp, source, org_id, site_id,
+ * device_id, quality. The two shapes connectors produce most are object
+ * literals, which V8 allocates with room for every key; adding keys one
+ * by one grows a second store for them.
+ */
+function baseReading(
+  input: ReadingInput,
+  unit: string,
+  timestamp: string,
+): TimeSeries {
+  const { org_id, site_id, device_id, quality } = input;
+  if (
+    org_id === undefined &&
+    site_id === undefined &&
+    device_id === undefined &&
+    quality !== undefined
+  ) {
+    return {
+      id: "",
+      asset_id: input.asset_id,
+      metric: input.metric,
+      value: input.value,
+      unit,
+      timestamp,
+      source: input.source,
+      quality,
+    };
+  }
+  if (
+    org_id !== undefined &&
+    site_id !== undefined &&
+    device_id !== undefined &&
+    quality !== undefined
+  ) {
+    return {
+      id: "",
+      asset_id: input.asset_id,
+      metric: input.metric,
+      value: input.value,
+      unit,
+      timestamp,
+      source: input.source,
+      org_id,
+      site_id,
+      device_id,
+      quality,
+    };
+  }
+  const reading: TimeSeries = {
+    id: "",
+    asset_id: input.asset_id,
+    metric: input.metric,
+    value: input.value,
+    unit,
+    timestamp,
+    source: input.source,
+  };
+  if (org_id !== undefined) reading.org_id = org_id;
+  if (site_id !== undefined) reading.site_id = site_id;
+  if (device_id !== undefined) reading.device_id = device_id;
+  if (quality !== undefined) reading.quality = quality;
   return reading;
 }
 
@@ -72,14 +134,27 @@ export function normalizeReadingUnit(
   reading: TimeSeries,
   mode: UnitMode,
 ): TimeSeries {
-  if (reading.unit === "") return reading;
-  if (mode === "base" && typeof reading.value === "number") {
-    const base = toBaseUnit(reading.value, reading.unit);
-    reading.value = base.value;
-    reading.unit = base.unit;
+  const unit = reading.unit;
+  if (unit === "") return reading;
+  // The same steps as toBaseUnit and canonicalUnit, without their result
+  // objects: this runs for every reading the pipeline accepts.
+  const definition = lookupUnit(unit);
+  if (!definition) {
+    reading.unit = unit.trim();
     return reading;
   }
-  reading.unit = canonicalUnit(reading.unit);
+  const value = reading.value;
+  if (mode === "base" && typeof value === "number") {
+    const base = BASE_UNITS[definition.dimension];
+    reading.unit = base;
+    if (definition.canonical !== base) {
+      reading.value = roundConverted(
+        (value + (definition.offset ?? 0)) * definition.factor,
+      );
+    }
+    return reading;
+  }
+  reading.unit = definition.canonical;
   return reading;
 }
 

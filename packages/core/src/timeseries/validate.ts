@@ -1,4 +1,5 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { matchesTimeSeries } from "./matches.js";
 import { type TimeSeries, TimeSeriesSchema } from "./schema.js";
 
 const compiled = TypeCompiler.Compile(TimeSeriesSchema);
@@ -10,7 +11,9 @@ const compiled = TypeCompiler.Compile(TimeSeriesSchema);
  * naming the field, the problem and the value.
  */
 export function checkReading(reading: unknown): string | undefined {
-  if (compiled.Check(reading)) {
+  // The hand-written check accepts what the compiled one accepts; the
+  // compiled one still decides the rest and explains the problem.
+  if (matchesTimeSeries(reading) || compiled.Check(reading)) {
     const value = (reading as TimeSeries).value;
     if (value === null) {
       const quality = (reading as TimeSeries).quality;

@@ -134,8 +134,42 @@ export function toBaseUnit(
  */
 export function roundConverted(value: number): number {
   if (!Number.isFinite(value) || value === 0) return value;
+  if (hasShortDecimal(value)) return value;
   const rounded = Number(value.toPrecision(15));
   return Object.is(rounded, -0) ? 0 : rounded;
+}
+
+const POWERS_OF_TEN = Array.from(
+  { length: 23 },
+  (_, exponent) => 10 ** exponent,
+);
+
+/**
+ * Returns true when a value is the nearest double to a decimal of at most
+ * 15 significant digits, so that `toPrecision(15)` gives that decimal
+ * back and rounding would not change the value. The check is a multiply
+ * and a divide, far cheaper than `toPrecision`, and it covers most
+ * converted meter values (12.34 kW is 12340 W). When it returns false,
+ * the caller rounds.
+ */
+function hasShortDecimal(value: number): boolean {
+  const magnitude = Math.abs(value);
+  if (!(magnitude >= 1e-7 && magnitude < 1e15)) return false;
+  if (Number.isInteger(value)) return true;
+  // log10 may be one off next to a power of ten. One too low gives 16
+  // digits, which the 1e15 bound rejects; one too high gives 14, which
+  // is still at most 15.
+  const shift = 14 - Math.floor(Math.log10(magnitude));
+  if (shift < 0 || shift > 22) return false;
+  const power = POWERS_OF_TEN[shift]!;
+  const digits = value * power;
+  // digits and power are exact doubles, and the division rounds
+  // correctly, so equality means value = nearest double to digits / power.
+  return (
+    Number.isInteger(digits) &&
+    Math.abs(digits) < 1e15 &&
+    digits / power === value
+  );
 }
 
 export type { Dimension, UnitDefinition };

@@ -10,6 +10,7 @@ import {
   type ReadingValue,
   roundConverted,
   type TimeSeries,
+  toIsoUtc,
 } from "@qubit/core";
 import { ModbusExceptionError } from "../errors.js";
 import { decodeRegisters, type RawValue } from "../map/codec.js";
@@ -17,6 +18,7 @@ import type { CompiledDevice } from "../map/compile.js";
 import type { CompiledPoint } from "../map/point.js";
 import { describeBlock, type ReadBlock } from "../plan/coalesce.js";
 import type { CounterTracker } from "./counters.js";
+import { blockSources, pointSource } from "./sources.js";
 
 /** The outcome of one read: its data, or why it failed. */
 export type BlockResult =
@@ -56,12 +58,14 @@ export function decodePoll(
 ): ConversionResult {
   const result = emptyResult();
   const values = new Map<string, RawValue | boolean>();
+  let decoded = 0;
   for (const entry of results) {
     if ("error" in entry) {
       failBlock(entry.block, entry.error, context, result);
       continue;
     }
     for (const point of entry.block.points) {
+      decoded += 1;
       const offset = point.address - entry.block.start;
       if ("bits" in entry) {
         values.set(point.name, entry.bits[offset] === true);
@@ -79,60 +83,24 @@ export function decodePoll(
       }
     }
   }
-  const done = new Set<string>();
+  // A point read twice (possible only when blocks overlap) gives one
+  // reading. The plan never overlaps blocks, so the set is rarely needed.
+  const done = decoded > values.size ? new Set<string>() : undefined;
   for (const entry of results) {
     if ("error" in entry) continue;
-    for (const point of entry.block.points) {
-      if (done.has(point.name) || point.internal) continue;
-      done.add(point.name);
-      emitPoint(point, values, context, result);
+    const points = entry.block.points;
+    const sources = blockSources(entry.block, context);
+    for (let index = 0; index < points.length; index += 1) {
+      const point = points[index]!;
+      if (point.internal) continue;
+      if (done !== undefined) {
+        if (done.has(point.name)) continue;
+        done.add(point.name);
+      }
+      emitPoint(point, values, context, result, sources[index]!);
     }
   }
   return result;
-}
-
-// Sources are the same for every poll of a point, so they are built once
-// and shared by its readings (outputs only read them).
-const sources = new WeakMap<
-  CompiledPoint,
-  { key: string; source: ReadingSource }
->();
-
-/** Returns the source of a reading or reject of one point. */
-export function pointSource(
-  point: CompiledPoint,
-  context: DecodeContext,
-): ReadingSource {
-  const key = `${context.connector}\u0000${context.endpoint}\u0000${context.device.unitId}`;
-  const cached = sources.get(point);
-  if (cached?.key === key) return cached.source;
-  const source = buildSource(point, context);
-  sources.set(point, { key, source });
-  return source;
-}
-
-function buildSource(
-  point: CompiledPoint,
-  context: DecodeContext,
-): ReadingSource {
-  return modbusSource({
-    address: `${context.endpoint}/${context.device.unitId}/${point.table}:${point.address}`,
-    connector: context.connector,
-    device: context.device.name,
-    unit_id: context.device.unitId,
-    table: point.table,
-    register: point.address,
-  });
-}
-
-/**
- * Builds a reading source with the Modbus place as extra keys (device,
- * unit_id, table, register), which the source schema allows.
- */
-export function modbusSource(
-  fields: { address: string } & Record<string, string | number>,
-): ReadingSource {
-  return { protocol: "modbus", ...fields } as ReadingSource;
 }
 
 function reading(
@@ -140,10 +108,12 @@ function reading(
   metric: string,
   value: ReadingValue,
   context: DecodeContext,
-  extra: { quality?: "measured" | "missing" | "error"; flags?: Flag[] } = {},
+  source: ReadingSource = pointSource(point, context),
+  quality: "measured" | "missing" | "error" = "measured",
+  flags?: Flag[],
 ): TimeSeries {
   const { device } = context;
-  context.isoTimestamp ??= new Date(context.timestamp).toISOString();
+  context.isoTimestamp ??= toIsoUtc(context.timestamp);
   return createReading({
     asset_id: device.assetId,
     metric,
@@ -153,9 +123,9 @@ function reading(
     site_id: device.siteId,
     org_id: device.orgId,
     device_id: device.deviceId,
-    quality: extra.quality ?? "measured",
-    flags: extra.flags,
-    source: pointSource(point, context),
+    quality,
+    flags,
+    source,
   });
 }
 
@@ -164,33 +134,34 @@ function emitPoint(
   values: ReadonlyMap<string, RawValue | boolean>,
   context: DecodeContext,
   result: ConversionResult,
+  source: ReadingSource,
 ): void {
   const raw = values.get(point.name)!;
   if (typeof raw === "boolean") {
-    result.readings.push(reading(point, point.metric, raw, context));
+    result.readings.push(reading(point, point.metric, raw, context, source));
     return;
   }
   if (point.type === "bool") {
     const on = ((Number(raw) >> (point.bit ?? 0)) & 1) === 1;
-    result.readings.push(reading(point, point.metric, on, context));
+    result.readings.push(reading(point, point.metric, on, context, source));
     return;
   }
   if (point.bits) {
     for (const [flag, index] of point.bits) {
       const on = Number((BigInt(raw) >> BigInt(index)) & 1n) === 1;
       result.readings.push(
-        reading(point, `${point.metric}.${flag}`, on, context),
+        reading(point, `${point.metric}.${flag}`, on, context, source),
       );
     }
     return;
   }
   if (typeof raw === "string") {
-    result.readings.push(reading(point, point.metric, raw, context));
+    result.readings.push(reading(point, point.metric, raw, context, source));
     return;
   }
-  const value = scaledValue(point, raw, values, context, result);
+  const value = scaledValue(point, raw, values, context, result, source);
   if (value === undefined) return;
-  const built = reading(point, point.metric, value, context);
+  const built = reading(point, point.metric, value, context, source);
   if (point.counter && context.counters) {
     checkCounter(point, built, value, context, result);
   }
@@ -203,10 +174,11 @@ function scaledValue(
   values: ReadonlyMap<string, RawValue | boolean>,
   context: DecodeContext,
   result: ConversionResult,
+  source: ReadingSource,
 ): number | undefined {
   if (point.notAvailable?.has(Number(raw))) {
     result.readings.push(
-      reading(point, point.metric, null, context, { quality: "missing" }),
+      reading(point, point.metric, null, context, source, "missing"),
     );
     return undefined;
   }
@@ -226,7 +198,7 @@ function scaledValue(
   } else number = raw;
   if (Number.isNaN(number)) {
     result.readings.push(
-      reading(point, point.metric, null, context, { quality: "missing" }),
+      reading(point, point.metric, null, context, source, "missing"),
     );
     return undefined;
   }
@@ -342,7 +314,7 @@ function failPoint(
   message: string,
 ): void {
   result.readings.push(
-    reading(point, point.metric, null, context, { quality: "error" }),
+    reading(point, point.metric, null, context, undefined, "error"),
   );
   result.diagnostics.push(
     pointDiagnostic(
@@ -385,10 +357,9 @@ function failBlock(
       : [point.metric];
     for (const metric of metrics) {
       result.readings.push(
-        reading(point, metric, null, context, {
-          quality: "error",
-          flags: ["communication_error"],
-        }),
+        reading(point, metric, null, context, undefined, "error", [
+          "communication_error",
+        ]),
       );
     }
   }

@@ -22,7 +22,8 @@ import {
 } from "../plan/coalesce.js";
 import type { ModbusClient } from "../transport/client.js";
 import type { CounterTracker } from "./counters.js";
-import { type BlockResult, decodePoll, modbusSource } from "./decode.js";
+import { type BlockResult, decodePoll } from "./decode.js";
+import { modbusSource } from "./sources.js";
 
 /** Reachability of a device, as health reports it. */
 export interface DeviceHealth {

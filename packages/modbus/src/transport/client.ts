@@ -149,7 +149,7 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
     quantity: number,
   ): Promise<number[]> {
     return this.request(
-      { unitId, functionCode, start, quantity },
+      { unitId, functionCode, start, quantity, endpoint: this.endpoint },
       (lib, done) =>
         lib[functionCode === 3 ? "writeFC3" : "writeFC4"](
           unitId,
@@ -168,7 +168,7 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
     quantity: number,
   ): Promise<boolean[]> {
     return this.request(
-      { unitId, functionCode, start, quantity },
+      { unitId, functionCode, start, quantity, endpoint: this.endpoint },
       (lib, done) =>
         lib[functionCode === 1 ? "writeFC1" : "writeFC2"](
           unitId,
@@ -183,7 +183,13 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
   writeCoils(unitId: number, start: number, states: boolean[]): Promise<void> {
     const functionCode = states.length === 1 ? 5 : 15;
     return this.request(
-      { unitId, functionCode, start, quantity: states.length },
+      {
+        unitId,
+        functionCode,
+        start,
+        quantity: states.length,
+        endpoint: this.endpoint,
+      },
       (lib, done) => {
         if (states.length === 1) {
           lib.writeFC5(unitId, start, states[0]!, (error) => done(error));
@@ -206,7 +212,13 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
   ): Promise<void> {
     const single = words.length === 1 && !multiple;
     return this.request(
-      { unitId, functionCode: single ? 6 : 16, start, quantity: words.length },
+      {
+        unitId,
+        functionCode: single ? 6 : 16,
+        start,
+        quantity: words.length,
+        endpoint: this.endpoint,
+      },
       (lib, done) => {
         if (single)
           lib.writeFC6(unitId, start, words[0]!, (error) => done(error));
@@ -216,10 +228,9 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
   }
 
   private async request<T>(
-    info: Omit<RequestInfo, "endpoint">,
+    request: RequestInfo,
     send: (library: Library, done: (error: unknown, value?: T) => void) => void,
   ): Promise<T> {
-    const request: RequestInfo = { ...info, endpoint: this.endpoint };
     // The awaits below are skipped when there is nothing to wait for,
     // which keeps a TCP request close to the library's own cost.
     const slot = this.acquire();

@@ -6,65 +6,100 @@
  * again on the next connection of a persistent session.
  */
 export class AckQueue {
-  private readonly entries: {
-    messageId: number;
-    connection: number;
-    state: "pending" | "accepted" | "failed";
-  }[] = [];
+  // Messages that share one promise (one pipeline batch) form one group
+  // with one handler, instead of a handler and an entry per message.
+  private readonly groups: AckGroup[] = [];
   private head = 0;
+  private unacknowledged = 0;
   private connection = 0;
 
+  /**
+   * `send` writes the acknowledgement of one message. When `sendMany` is
+   * given, it gets the messages that become ready together, in order, so
+   * that their acknowledgements go out in one write.
+   */
   constructor(
     private readonly send: (messageId: number) => void,
     private readonly onDrained: () => void = () => undefined,
+    private readonly sendMany?: (messageIds: readonly number[]) => void,
   ) {}
 
   /** Messages received and not yet acknowledged. */
   get size(): number {
-    return this.entries.length - this.head;
+    return this.unacknowledged;
   }
 
   /** Starts a new connection: pending acknowledgements of the old one are dropped. */
   newConnection(): void {
     this.connection += 1;
-    this.entries.length = 0;
+    this.groups.length = 0;
     this.head = 0;
+    this.unacknowledged = 0;
   }
 
   /** Tracks a message; it is acknowledged after `accepted` resolves. */
   track(messageId: number, accepted: Promise<void>): void {
-    const entry = {
-      messageId,
+    this.unacknowledged += 1;
+    const last = this.groups[this.groups.length - 1];
+    if (
+      last !== undefined &&
+      this.groups.length > this.head &&
+      last.accepted === accepted &&
+      last.connection === this.connection
+    ) {
+      last.messageIds.push(messageId);
+      return;
+    }
+    const group: AckGroup = {
+      accepted,
       connection: this.connection,
-      state: "pending" as "pending" | "accepted" | "failed",
+      messageIds: [messageId],
+      state: "pending",
     };
-    this.entries.push(entry);
+    this.groups.push(group);
     accepted.then(
       () => {
-        entry.state = "accepted";
+        group.state = "accepted";
         this.drain();
       },
       () => {
         // Not accepted (the pipeline closed first): no PUBACK, so the
-        // broker sends the message again.
-        entry.state = "failed";
+        // broker sends the messages again.
+        group.state = "failed";
         this.drain();
       },
     );
   }
 
   private drain(): void {
-    while (this.head < this.entries.length) {
-      const entry = this.entries[this.head]!;
-      if (entry.state === "pending") break;
+    let ready: number[] | undefined;
+    while (this.head < this.groups.length) {
+      const group = this.groups[this.head]!;
+      if (group.state === "pending") break;
       this.head += 1;
-      if (entry.state === "accepted" && entry.connection === this.connection)
-        this.send(entry.messageId);
+      this.unacknowledged -= group.messageIds.length;
+      if (group.state !== "accepted" || group.connection !== this.connection) {
+        continue;
+      }
+      ready =
+        ready === undefined ? group.messageIds : ready.concat(group.messageIds);
     }
-    if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries.splice(0, this.head);
+    if (ready !== undefined) {
+      if (this.sendMany) this.sendMany(ready);
+      else for (const messageId of ready) this.send(messageId);
+    }
+    if (this.head > 1024 && this.head * 2 > this.groups.length) {
+      this.groups.splice(0, this.head);
       this.head = 0;
     }
     this.onDrained();
   }
+}
+
+interface AckGroup {
+  accepted: Promise<void>;
+  connection: number;
+  /** Packet ids in arrival order. */
+  messageIds: number[];
+  state: "pending" | "accepted" | "failed";
 }

@@ -47,3 +47,24 @@ export const DEFER_ACK = Object.freeze(
     },
   ),
 );
+
+/**
+ * Writes the PUBACKs of several QoS 1 messages, in order, in one write:
+ * the 4 bytes of each, as {@link sendPuback} writes them.
+ */
+export function sendPubacks(
+  client: MqttClient,
+  messageIds: readonly number[],
+): void {
+  const stream = client.stream;
+  if (!stream?.writable) return;
+  const packets = Buffer.allocUnsafe(messageIds.length * 4);
+  for (let index = 0; index < messageIds.length; index += 1) {
+    const messageId = messageIds[index]!;
+    packets[index * 4] = 0x40;
+    packets[index * 4 + 1] = 0x02;
+    packets[index * 4 + 2] = (messageId >> 8) & 0xff;
+    packets[index * 4 + 3] = messageId & 0xff;
+  }
+  stream.write(packets);
+}

@@ -2,10 +2,11 @@ import { isNonFiniteWord, NonFiniteToken } from "./non-finite.js";
 
 /** The result of reading a JSON payload. */
 export type JsonReadResult =
-  | { ok: true; value: unknown; nonFinite: NonFiniteToken[] }
+  | { ok: true; value: unknown; nonFinite: readonly NonFiniteToken[] }
   | { ok: false; error: string; offset: number | undefined };
 
 const SENTINEL = "\u0000qubit-non-finite:";
+const NO_TOKENS: readonly NonFiniteToken[] = Object.freeze([]);
 
 /**
  * Parses JSON text. When strict parsing fails because of bare NaN or
@@ -15,7 +16,7 @@ const SENTINEL = "\u0000qubit-non-finite:";
  */
 export function readJson(text: string, strict = false): JsonReadResult {
   try {
-    return { ok: true, value: JSON.parse(text), nonFinite: [] };
+    return { ok: true, value: JSON.parse(text), nonFinite: NO_TOKENS };
   } catch (error) {
     const message = (error as Error).message;
     if (strict) return failure(text, message);
