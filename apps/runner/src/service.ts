@@ -14,7 +14,7 @@ import {
   QubitError,
   type StateStore,
 } from "@qubit/core";
-import { connectorsOf } from "./config/load.js";
+import { connectorsOf, timeWindowOf } from "./config/load.js";
 import type { RunnerConfig } from "./config/schema.js";
 import {
   createDeadLetterOutputs,
@@ -85,6 +85,7 @@ export class Service {
       maxPendingReadings: config.pipeline.max_pending_readings,
       unitMode: config.pipeline.unit_mode,
       dedupWindow: config.pipeline.dedup_window,
+      timeWindow: timeWindowOf(config),
       quality: new QualityMonitor(
         qualityOptions(config.quality),
         this.registry,

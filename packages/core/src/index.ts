@@ -71,6 +71,11 @@ export {
   type PipelineOptions,
   type PipelineStats,
 } from "./pipeline/pipeline.js";
+export {
+  DEFAULT_TIME_WINDOW,
+  implausibility,
+  type TimeWindow,
+} from "./pipeline/plausibility.js";
 export type {
   ConfiguredConnector,
   ConnectorPlugin,

@@ -10,6 +10,8 @@ import {
   type TimeSeries,
 } from "../src/index.js";
 
+const T0 = Date.UTC(2025, 0, 1);
+
 /** A finite test source that delivers `count` messages of one reading each. */
 class CountingSource extends BaseConnector<SourceMessage> {
   readonly protocol = "count";
@@ -36,7 +38,7 @@ class CountingSource extends BaseConnector<SourceMessage> {
         metric: "m",
         value: index,
         unit: "W",
-        timestamp: index * 1000,
+        timestamp: T0 + index * 1000,
         source: {
           protocol: "count",
           address: `n${index}`,
@@ -90,7 +92,7 @@ describe("BaseConnector", () => {
         asset_id: "a",
         metric: "derived",
         value: 1,
-        timestamp: Number(message.raw) * 1000,
+        timestamp: T0 + Number(message.raw) * 1000,
         source: message.source,
       });
     });
@@ -153,7 +155,7 @@ describe("BaseConnector conversion failures", () => {
           asset_id: "a",
           metric: "m",
           value: 1,
-          timestamp: 0,
+          timestamp: T0,
           source,
         });
         await this.deliver(

@@ -7,6 +7,7 @@ import {
   checkConfig,
   QubitError,
   substituteEnv,
+  type TimeWindow,
 } from "@qubit/core";
 import { Value } from "@sinclair/typebox/value";
 import { type RunnerConfig, runnerConfigSchema } from "./schema.js";
@@ -108,7 +109,11 @@ export function loadConfig(
   );
   const all = [...substituted.issues, ...issues];
   if (all.every((issue) => issue.severity === "warning")) {
-    all.push(...pluginIssues(value, plugins), ...nameIssues(value, plugins));
+    all.push(
+      ...pipelineIssues(value),
+      ...pluginIssues(value, plugins),
+      ...nameIssues(value, plugins),
+    );
   }
   const errors = all.filter((issue) => issue.severity !== "warning");
   if (errors.length > 0) throw new ConfigError(errors, options.source);
@@ -174,6 +179,27 @@ function withSectionDefaults(
     }
   }
   return result;
+}
+
+function pipelineIssues(config: RunnerConfig): ConfigIssue[] {
+  const text = config.pipeline.min_timestamp;
+  if (!Number.isNaN(Date.parse(text))) return [];
+  return [
+    {
+      path: "/pipeline/min_timestamp",
+      message: "min_timestamp is not a date",
+      value: text,
+      fix: 'write an ISO 8601 date such as "2015-01-01T00:00:00Z"',
+    },
+  ];
+}
+
+/** The pipeline's time window from the `pipeline` section. */
+export function timeWindowOf(config: RunnerConfig): TimeWindow {
+  return {
+    minTimestampMs: Date.parse(config.pipeline.min_timestamp),
+    maxFutureMs: config.pipeline.max_future_ms,
+  };
 }
 
 function pluginIssues(

@@ -48,6 +48,17 @@ export const PipelineConfigSchema = Type.Object(
       default: 100_000,
       description: "Reading ids remembered to drop duplicates; 0 disables",
     }),
+    min_timestamp: Type.String({
+      default: "1990-01-01T00:00:00Z",
+      description:
+        "Earliest accepted reading time; older readings go to the dead letters",
+    }),
+    max_future_ms: Type.Integer({
+      minimum: 0,
+      default: 86_400_000,
+      description:
+        "How far ahead of now a reading time may be, in milliseconds",
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -201,6 +212,8 @@ export interface RunnerConfig {
     max_pending_readings: number;
     unit_mode: "base" | "canonical";
     dedup_window: number;
+    min_timestamp: string;
+    max_future_ms: number;
   };
   server: { enabled: boolean; host: string; port: number };
   quality: {

@@ -9,9 +9,11 @@ import { QubitError } from "../errors.js";
 import { type Logger, noopLogger, rateLimited } from "../logger.js";
 import { type BoundCounter, MetricsRegistry } from "../metrics/registry.js";
 import type { QualityMonitor } from "../quality/monitor.js";
+import { parseIsoUtc } from "../time/iso-utc.js";
 import { normalizeReadingUnit, type UnitMode } from "../timeseries/reading.js";
 import type { TimeSeries } from "../timeseries/schema.js";
 import { checkReading } from "../timeseries/validate.js";
+import { lookupUnit } from "../units/units.js";
 import { toDeadLetter } from "./dead-letter.js";
 import {
   type DeadLetter,
@@ -19,6 +21,11 @@ import {
   MemoryDeadLetterOutput,
   type Output,
 } from "./output.js";
+import {
+  DEFAULT_TIME_WINDOW,
+  implausibility,
+  type TimeWindow,
+} from "./plausibility.js";
 import { RecentIds } from "./recent-ids.js";
 
 /** Options of {@link Pipeline}. */
@@ -40,6 +47,11 @@ export interface PipelineOptions {
   unitMode?: UnitMode;
   /** Reading ids remembered to drop duplicates; default 100,000, 0 disables. */
   dedupWindow?: number;
+  /**
+   * Time window of accepted timestamps; readings outside it go to the
+   * dead letters. Default: from 1990-01-01 to one day ahead of now.
+   */
+  timeWindow?: TimeWindow;
   /** Flags frozen and out-of-range values and scores each connector. */
   quality?: QualityMonitor;
   /** First retry delay of a failed output write, in ms; default 100. */
@@ -59,6 +71,7 @@ export interface PipelineStats {
   readings_written: number;
   readings_invalid: number;
   readings_duplicate: number;
+  readings_conflict: number;
   dead_letters: number;
   diagnostics: number;
   pending_readings: number;
@@ -91,6 +104,7 @@ interface ConnectorCounters {
     readings: BoundCounter;
     invalid: BoundCounter;
     duplicate: BoundCounter;
+    conflict: BoundCounter;
   };
 }
 
@@ -127,6 +141,9 @@ export class Pipeline
   private readonly registry: MetricsRegistry;
   private readonly now: () => number;
   private readonly quality: QualityMonitor | undefined;
+  private readonly timeWindow: TimeWindow;
+  /** Unknown units already reported, per connector. */
+  private readonly unknownUnits = new Map<string, Set<string>>();
 
   private current: Batch | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -143,6 +160,7 @@ export class Pipeline
     readings_written: 0,
     readings_invalid: 0,
     readings_duplicate: 0,
+    readings_conflict: 0,
     dead_letters: 0,
     diagnostics: 0,
   };
@@ -171,6 +189,7 @@ export class Pipeline
     this.registry = options.registry ?? new MetricsRegistry();
     this.now = options.now ?? Date.now;
     this.quality = options.quality;
+    this.timeWindow = options.timeWindow ?? DEFAULT_TIME_WINDOW;
 
     const registry = this.registry;
     this.metric = {
@@ -189,6 +208,14 @@ export class Pipeline
       duplicate: registry.counter(
         "qubit_readings_duplicate_total",
         "Readings dropped as duplicates by id",
+      ),
+      unknownUnits: registry.counter(
+        "qubit_readings_unknown_unit_total",
+        "Readings whose unit is not in the unit table",
+      ),
+      conflict: registry.counter(
+        "qubit_readings_conflict_total",
+        "Readings rejected because their id was taken with another value",
       ),
       deadLetters: registry.counter(
         "qubit_dead_letters_total",
@@ -292,9 +319,48 @@ export class Pipeline
         );
         continue;
       }
-      if (this.recentIds?.seen(reading.id)) {
+      const rule = implausibility(
+        reading,
+        parseIsoUtc(reading.timestamp),
+        this.now(),
+        this.timeWindow,
+      );
+      if (rule !== undefined) {
+        this.totals.readings_invalid += 1;
+        counters.metrics.invalid.inc();
+        letters ??= [];
+        letters.push(toDeadLetter(message, rule, this.now()));
+        continue;
+      }
+      if (reading.unit !== "" && lookupUnit(reading.unit) === undefined) {
+        this.onUnknownUnit(message, connector, reading);
+      }
+      const seen = this.recentIds?.check(reading.id, reading.value);
+      if (seen === "duplicate") {
         this.totals.readings_duplicate += 1;
         counters.metrics.duplicate.inc();
+        continue;
+      }
+      if (seen === "conflict") {
+        this.totals.readings_conflict += 1;
+        counters.metrics.conflict.inc();
+        letters ??= [];
+        letters.push(
+          toDeadLetter(
+            message,
+            {
+              code: "QUBIT_CORE_READING_CONFLICT",
+              message: `A reading of ${reading.metric} of ${reading.asset_id} at ${reading.timestamp} was already accepted with another value; this one (${JSON.stringify(reading.value)}) was not stored`,
+              location: {
+                metric: reading.metric,
+                timestamp: reading.timestamp,
+              },
+              value: reading.value,
+              fix: "two values for one series and time: check the source for repeated rows or a clock that does not advance",
+            },
+            this.now(),
+          ),
+        );
         continue;
       }
       this.quality?.inspect(reading, connector);
@@ -441,6 +507,7 @@ export class Pipeline
           readings: this.metric.readings.with(labels),
           invalid: this.metric.invalid.with(labels),
           duplicate: this.metric.duplicate.with(labels),
+          conflict: this.metric.conflict.with(labels),
         },
       };
       this.counters.set(connector, counters);
@@ -579,6 +646,32 @@ export class Pipeline
       }
     });
     return this.deadLetterChain;
+  }
+
+  /** Reports an unknown unit once per connector; later ones are only counted. */
+  private onUnknownUnit(
+    message: SourceMessage,
+    connector: string,
+    reading: TimeSeries,
+  ): void {
+    let reported = this.unknownUnits.get(connector);
+    if (!reported) {
+      reported = new Set();
+      this.unknownUnits.set(connector, reported);
+    }
+    if (reported.has(reading.unit)) {
+      this.metric.unknownUnits.inc({ connector });
+      return;
+    }
+    if (reported.size < 1000) reported.add(reading.unit);
+    this.metric.unknownUnits.inc({ connector });
+    this.onDiagnostic(message, connector, {
+      code: "QUBIT_CORE_UNIT_UNKNOWN",
+      message: `Unit ${JSON.stringify(reading.unit)} of ${reading.metric} of ${reading.asset_id} is not in the unit table; the value is stored as received, without conversion`,
+      location: { metric: reading.metric },
+      value: reading.unit,
+      fix: "use a unit from the unit table (W, kWh, V, A, Hz, celsius, percent, ...), or map the unit in the connector config",
+    });
   }
 
   private onDiagnostic(

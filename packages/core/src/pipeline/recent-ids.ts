@@ -29,6 +29,10 @@ export class RecentIds {
   private words: Uint32Array;
   /** Hash of the id in each slot. */
   private hashes: Int32Array;
+  /** Kind of the value in each slot: number, boolean, text or null. */
+  private kinds: Uint8Array;
+  /** The value in each slot: numbers as they are, the others encoded. */
+  private values: Float64Array;
   /** Ids of other forms by slot, created on first use. */
   private texts: (string | undefined)[] | undefined;
   /** Pairs of hash and slot + 1, with slot + 1 = 0 in an empty position. */
@@ -47,6 +51,8 @@ export class RecentIds {
     this.slots = Math.min(capacity, INITIAL_SLOTS);
     this.words = new Uint32Array(this.slots * 4);
     this.hashes = new Int32Array(this.slots);
+    this.kinds = new Uint8Array(this.slots);
+    this.values = new Float64Array(this.slots);
     const positions = tableSize(this.slots);
     this.table = new Int32Array(positions * 2);
     this.mask = positions - 1;
@@ -63,30 +69,50 @@ export class RecentIds {
    * remembered, and returns false.
    */
   seen(id: string): boolean {
+    return this.check(id, null) !== "new";
+  }
+
+  /**
+   * Looks `id` up together with the value it carried. Returns `new` (and
+   * remembers both), `duplicate` when the remembered reading had the same
+   * value, or `conflict` when it had another; the value first seen stays.
+   * Text values are compared by a 32-bit hash.
+   */
+  check(id: string, value: number | boolean | string | null): IdCheck {
     const standard = this.parse(id);
     const hash = standard ? this.parsed[3]! : hashText(id);
-    if (this.find(id, standard, hash)) return true;
+    const kind = valueKind(value);
+    const fingerprint = valueFingerprint(value);
+    const slot = this.find(id, standard, hash);
+    if (slot >= 0) {
+      const same =
+        this.kinds[slot] === kind && Object.is(this.values[slot], fingerprint);
+      return same ? "duplicate" : "conflict";
+    }
     if (this.count === this.slots) {
       if (this.slots < this.capacity) this.grow();
       else this.forget(this.next);
     }
     this.store(this.next, id, standard, hash);
+    this.kinds[this.next] = kind;
+    this.values[this.next] = fingerprint;
     this.next = this.next + 1 === this.slots ? 0 : this.next + 1;
     if (this.count < this.slots) this.count += 1;
-    return false;
+    return "new";
   }
 
-  private find(id: string, standard: boolean, hash: number): boolean {
+  /** Returns the slot of `id`, or -1. */
+  private find(id: string, standard: boolean, hash: number): number {
     const table = this.table;
     let position = hash & this.mask;
     for (;;) {
       const slotPlusOne = table[position * 2 + 1]!;
-      if (slotPlusOne === 0) return false;
+      if (slotPlusOne === 0) return -1;
       if (
         table[position * 2] === hash &&
         this.equals(slotPlusOne - 1, id, standard)
       ) {
-        return true;
+        return slotPlusOne - 1;
       }
       position = (position + 1) & this.mask;
     }
@@ -177,6 +203,10 @@ export class RecentIds {
     words.set(this.words);
     const hashes = new Int32Array(slots);
     hashes.set(this.hashes);
+    const kinds = new Uint8Array(slots);
+    kinds.set(this.kinds);
+    const values = new Float64Array(slots);
+    values.set(this.values);
     if (this.texts) {
       this.texts.length = slots;
       this.texts.fill(undefined, this.slots);
@@ -184,6 +214,8 @@ export class RecentIds {
     const positions = tableSize(slots);
     this.words = words;
     this.hashes = hashes;
+    this.kinds = kinds;
+    this.values = values;
     this.table = new Int32Array(positions * 2);
     this.mask = positions - 1;
     // The ring has not wrapped yet: slots 0 to count - 1 are in use.
@@ -197,6 +229,23 @@ export class RecentIds {
   private parse(id: string): boolean {
     return readIdWords(id, this.parsed);
   }
+}
+
+/** Result of {@link RecentIds.check}. */
+export type IdCheck = "new" | "duplicate" | "conflict";
+
+function valueKind(value: number | boolean | string | null): number {
+  if (typeof value === "number") return 0;
+  if (typeof value === "boolean") return 1;
+  if (typeof value === "string") return 2;
+  return 3;
+}
+
+function valueFingerprint(value: number | boolean | string | null): number {
+  if (typeof value === "number") return value;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "string") return hashText(value);
+  return 0;
 }
 
 /** Positions of a table for `slots` ids: a power of two, at least twice as many. */
