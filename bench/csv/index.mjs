@@ -13,11 +13,11 @@
 // no TypeScript loader runs during the measurement.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { bundle } from "./bundle.mjs";
 import { generate } from "./generate.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,51 +34,6 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const work = mkdtempSync(join(tmpdir(), "qubit-bench-csv-"));
 
-async function bundle() {
-  const requireFromTsup = createRequire(
-    createRequire(import.meta.url).resolve("tsup"),
-  );
-  const esbuild = requireFromTsup("esbuild");
-  const requireFromRunner = createRequire(
-    join(root, "apps/runner/package.json"),
-  );
-  const sqlite = requireFromRunner.resolve("better-sqlite3");
-  const outfile = join(work, "bench-bundle.mjs");
-  await esbuild.build({
-    stdin: {
-      contents: [
-        `export { CsvConnector } from ${JSON.stringify(join(root, "packages/csv/src/index.ts"))};`,
-        `export { Pipeline, NullOutput, MemoryDeadLetterOutput } from ${JSON.stringify(join(root, "packages/core/src/index.ts"))};`,
-        `export { SqliteOutput } from ${JSON.stringify(join(root, "apps/runner/src/outputs/sqlite.ts"))};`,
-      ].join("\n"),
-      resolveDir: root,
-      loader: "ts",
-    },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["@qubit/source"],
-    outfile,
-    logLevel: "error",
-    banner: {
-      js: "import { createRequire as __qubitRequire } from 'node:module'; const require = __qubitRequire(import.meta.url);",
-    },
-    plugins: [
-      {
-        name: "native-sqlite",
-        setup(build) {
-          build.onResolve({ filter: /^better-sqlite3$/ }, () => ({
-            path: sqlite,
-            external: true,
-          }));
-        },
-      },
-    ],
-  });
-  return outfile;
-}
-
 function runVariant(variant, file, bundlePath) {
   const result = spawnSync(
     process.execPath,
@@ -89,10 +44,14 @@ function runVariant(variant, file, bundlePath) {
       bundlePath,
       join(root, "packages/csv/package.json"),
     ],
-    { encoding: "utf8", maxBuffer: 1 << 20 },
+    // A variant that stalls (an output that keeps retrying a failed
+    // write) fails the run instead of hanging it.
+    { encoding: "utf8", maxBuffer: 1 << 20, timeout: 30 * 60_000 },
   );
   if (result.status !== 0)
-    throw new Error(`${variant} failed: ${result.stderr}`);
+    throw new Error(
+      `${variant} failed${result.signal ? ` (${result.signal})` : ""}: ${result.stderr}`,
+    );
   return JSON.parse(result.stdout.trim().split("\n").pop());
 }
 
@@ -155,7 +114,7 @@ try {
     }).trim();
   } catch {}
   console.log(`revision: ${gitRevision} (plus uncommitted changes, if any)`);
-  bundlePath = await bundle();
+  bundlePath = await bundle(join(work, "bench-bundle.mjs"));
   const rowsFile = join(work, "rows.csv");
   const count = await generate(rowsFile, { rows: Number(values.rows) });
   const variants = [

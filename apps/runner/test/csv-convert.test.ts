@@ -121,6 +121,60 @@ describe("qubit convert csv", () => {
     expect(result.stderr).toContain("/csv/mapping/asset_id");
   });
 
+  it("names an empty or header-only file, not a column", async () => {
+    const empty = join(dir, "empty.csv");
+    writeFileSync(empty, "");
+    const emptyResult = await run([
+      "convert",
+      "csv",
+      "--config",
+      sectionConfig,
+      empty,
+    ]);
+    expect(emptyResult.code).toBe(1);
+    expect(emptyResult.stdout).toBe("");
+    expect(emptyResult.stderr).toContain(
+      `error: File ${empty} is empty (0 bytes): it has no header and no data rows [QUBIT_CSV_FILE_EMPTY]`,
+    );
+    expect(emptyResult.stderr).not.toContain("column");
+    const header = join(dir, "header.csv");
+    writeFileSync(header, "DateTime,InverterID,Generation_kWh\n");
+    const headerResult = await run([
+      "convert",
+      "csv",
+      "--config",
+      sectionConfig,
+      header,
+    ]);
+    expect(headerResult.code).toBe(1);
+    expect(headerResult.stderr).toContain(
+      `error: File ${header} has no data rows: nothing follows its header [QUBIT_CSV_NO_DATA_ROWS]`,
+    );
+  });
+
+  it("prints a conflicting row and a sentinel warning", async () => {
+    const file = join(dir, "hostile.csv");
+    writeFileSync(
+      file,
+      "DateTime,InverterID,Generation_kWh\n2024-07-01 12:00:00,INV-1,1.0\n2024-07-01 12:00:00,INV-1,2.0\n2024-07-01 13:00:00,INV-1,-9999\n",
+    );
+    const result = await run([
+      "convert",
+      "csv",
+      "--config",
+      sectionConfig,
+      file,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stdout.trim().split("\n")).toHaveLength(2);
+    expect(result.stderr).toContain(
+      "error: Conflicting values for INV-1 generation at 2024-07-01T19:00:00.000Z: line 3 has 2 kWh, but line 2 has 1 kWh; the reading of line 2 is kept [QUBIT_CSV_VALUE_CONFLICT]",
+    );
+    expect(result.stderr).toMatch(
+      /warning: Value -9999 in column "Generation_kWh" is a common missing-value sentinel.*\[QUBIT_CSV_VALUE_SENTINEL\].*line=4/,
+    );
+  });
+
   it("exits 2 for bad usage and a bad config", async () => {
     expect((await run(["convert", "csv"])).code).toBe(2);
     expect(

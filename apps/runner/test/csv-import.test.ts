@@ -170,6 +170,60 @@ describe("qubit import csv", () => {
     ).toBe(1);
   });
 
+  it("fails empty files by name and imports the others", async () => {
+    const folder = join(dir, "mixed");
+    mkdirSync(folder);
+    const header = "DateTime,InverterID,Generation_kWh";
+    writeFileSync(join(folder, "empty.csv"), "");
+    writeFileSync(join(folder, "header.csv"), `${header}\n`);
+    writeFileSync(
+      join(folder, "repeats.csv"),
+      [
+        header,
+        "2024-03-01 00:00:00,INV-1,1.5",
+        "2024-03-01 00:00:00,INV-1,1.5", // a duplicate
+        "2024-03-01 00:00:00,INV-1,2.5", // a conflict
+        "2024-03-01 00:01:00,INV-1,3.5",
+        "",
+      ].join("\n"),
+    );
+    const store = join(dir, "mixed-store");
+
+    const result = await run([
+      "import",
+      "csv",
+      folder,
+      "--config",
+      config,
+      "--data-dir",
+      store,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/empty\.csv\s+failed\s+0\s+0\s+0/);
+    expect(result.stdout).toContain(
+      `error: File ${join(folder, "empty.csv")} is empty (0 bytes): it has no header and no data rows`,
+    );
+    expect(result.stdout).toMatch(/header\.csv\s+failed\s+0\s+0\s+0/);
+    expect(result.stdout).toContain(
+      `error: File ${join(folder, "header.csv")} has no data rows: nothing follows its header`,
+    );
+    expect(result.stdout).not.toContain("is not in the header");
+
+    expect(result.stdout).toMatch(
+      /repeats\.csv\s+completed\s+4\s+2\s+1\s+1\s+1/,
+    );
+    expect(result.stdout).toContain(
+      "1 duplicates dropped, 1 conflicting values rejected",
+    );
+    expect(count(store, "SELECT COUNT(*) AS n FROM readings")).toBe(2);
+    expect(
+      count(
+        store,
+        "SELECT COUNT(*) AS n FROM dead_letters WHERE code = 'QUBIT_CSV_VALUE_CONFLICT'",
+      ),
+    ).toBe(1);
+  });
+
   it("exits 2 for missing inputs and options", async () => {
     expect((await run(["import", "csv", "--config", config])).code).toBe(2);
     expect(

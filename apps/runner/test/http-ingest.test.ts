@@ -135,4 +135,99 @@ describe("qubit run with an http_ingest endpoint", () => {
       db.close();
     }
   });
+  it("refuses text values and conflicts, and stores quality", async () => {
+    const port = await freePort();
+    const data = join(dir, "data-conflicts");
+    const config = join(dir, "config-conflicts.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        data_dir: data,
+        server: { enabled: false },
+        log: { level: "warn" },
+        http_ingest: { port, token: "${INGEST_TOKEN}" },
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--conditions=@qubit/source",
+        "src/cli.ts",
+        "run",
+        "--config",
+        config,
+      ],
+      {
+        cwd: runnerDir,
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, INGEST_TOKEN: "a-token-of-twenty-chars" },
+      },
+    );
+    children.push(child);
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const url = `http://127.0.0.1:${port}/ingest`;
+    const reading = (value: unknown) =>
+      JSON.stringify({
+        asset_id: "pv-1",
+        metric: "power",
+        value,
+        unit: "kW",
+        timestamp: "2024-06-01T00:00:00Z",
+      });
+    const post = (body: string) =>
+      fetch(url, {
+        method: "POST",
+        body,
+        headers: {
+          authorization: "Bearer a-token-of-twenty-chars",
+          "content-type": "application/x-ndjson",
+        },
+      });
+
+    const first = await waitFor(async () => {
+      const response = await post(reading(2.5));
+      return response.status === 202 ? response : undefined;
+    });
+    expect(await first.json()).toEqual({ accepted: 1 });
+    const nan = await post(reading("NaN"));
+    expect(nan.status).toBe(400);
+    expect(await nan.json()).toMatchObject({
+      errors: [{ line: 1, column: "value", code: "QUBIT_CSV_VALUE_INVALID" }],
+    });
+    const changed = await post(reading(3));
+    expect(changed.status).toBe(409);
+    expect(await changed.json()).toMatchObject({
+      accepted: 0,
+      errors: [{ line: 1, code: "QUBIT_CSV_VALUE_CONFLICT" }],
+    });
+    const retry = await post(reading(2.5));
+    expect(retry.status).toBe(202);
+    expect(await retry.json()).toEqual({ accepted: 0, duplicates: 1 });
+
+    const exited = new Promise<number | null>((resolve) =>
+      child.once("exit", resolve),
+    );
+    child.kill("SIGTERM");
+    expect(await exited, stderr).toBe(0);
+
+    const db = new Database(join(data, "qubit.db"), { readonly: true });
+    try {
+      expect(
+        db.prepare("SELECT value, unit, quality FROM readings").all(),
+      ).toEqual([{ value: 2500, unit: "W", quality: "measured" }]);
+      expect(
+        db.prepare("SELECT code FROM dead_letters ORDER BY code").all(),
+      ).toEqual([
+        { code: "QUBIT_CSV_VALUE_CONFLICT" },
+        { code: "QUBIT_CSV_VALUE_INVALID" },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -8,6 +8,10 @@ import { QubitError, type QubitErrorOptions } from "@qubit/core";
 export const CsvErrorCodes = {
   QUBIT_CSV_FILE_NOT_FOUND: "The input file does not exist.",
   QUBIT_CSV_FILE_READ_FAILED: "The input file cannot be read or decoded.",
+  QUBIT_CSV_FILE_EMPTY:
+    "The input file is empty (0 bytes, or only blanks and a byte-order mark).",
+  QUBIT_CSV_NO_DATA_ROWS:
+    "The input file has a header but no data rows or records.",
   QUBIT_CSV_HEADER_NOT_FOUND:
     "No header line was found where the configuration expects it.",
   QUBIT_CSV_HEADER_EMPTY_COLUMN:
@@ -32,6 +36,12 @@ export const CsvErrorCodes = {
     "A value cell is not a number of the configured form.",
   QUBIT_CSV_VALUE_FLAGGED:
     "A value cell carries a validity flag that marks it as not valid.",
+  QUBIT_CSV_VALUE_SENTINEL:
+    "A value equals a common missing-value sentinel (-999, -9999, -99999) and sentinel_values is empty; it is kept as a number.",
+  QUBIT_CSV_VALUE_CONFLICT:
+    "Two rows give one series and timestamp different values; the first is kept and the other is rejected.",
+  QUBIT_CSV_TIMESTAMP_OUT_OF_ORDER:
+    "A series goes back in time while ambiguous_time is sequence, so times in a repeated daylight-saving hour may be an hour off.",
   QUBIT_CSV_UNIT_UNKNOWN:
     "A unit is not in the unit table; readings keep it as written.",
   QUBIT_CSV_UNIT_MISSING: "A value column has no unit.",

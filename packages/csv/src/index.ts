@@ -12,7 +12,6 @@ export {
   RestStatusError,
 } from "./errors.js";
 export { CHECKPOINT_NAMESPACE, type Checkpoint } from "./import/checkpoint.js";
-export type { ImportSummary } from "./import/file-import.js";
 export { formatOf } from "./import/open-input.js";
 export {
   formatBytes,
@@ -22,6 +21,7 @@ export {
   renderProgressBar,
 } from "./import/progress.js";
 export { readFileMessages } from "./import/read-messages.js";
+export type { ImportSummary } from "./import/summary.js";
 export { type IngestConfig, IngestConfigSchema } from "./ingest/config.js";
 export {
   HttpIngestConnector,

@@ -194,4 +194,19 @@ describe("bad rows", () => {
     expect(result.summary?.status).toBe("failed");
     expect(result.summary?.error?.message).toMatch(/8 of 10 rows are bad/);
   });
+
+  it("skips rows that match a pattern anchored at both ends", async () => {
+    const path = write(
+      "totals.csv",
+      `${HEADER}\r\n2024-06-01 00:00:00,m1,1.0\r\nTotal,m1,1.0\r\n2024-06-01 00:15:00,m1,2.0\r\n`,
+    );
+    const result = await importFile({
+      ...config,
+      file_path: path,
+      skip_lines_matching: "^Total,.*,1\\.0$",
+    });
+    expect(result.deadLetters).toEqual([]);
+    expect(result.readings.map((item) => item.source.line)).toEqual([2, 4]);
+    expect(result.summary?.skipped_rows).toBe(1);
+  });
 });

@@ -123,6 +123,37 @@ describe("daylight saving weeks", () => {
     expect(result.deadLetters[0]?.location.column).toBe("time");
   });
 
+  it("resolves one repeated text per series", async () => {
+    // m1 is in the second pass of 01:15 when m2 starts reporting, so the
+    // same text gives each meter another instant.
+    const file = join(temp.dir, "la-two-series.csv");
+    writeFileSync(
+      file,
+      [
+        "time,meter,energy_wh",
+        "2024-11-03 01:30:00,m1,1",
+        "2024-11-03 01:45:00,m1,2",
+        "2024-11-03 01:15:00,m1,3",
+        "2024-11-03 01:15:00,m2,4",
+        "",
+      ].join("\n"),
+    );
+    const result = await importFile({
+      file_path: file,
+      timezone: "America/Los_Angeles",
+      timestamp_format: "%Y-%m-%d %H:%M:%S",
+      mapping,
+    });
+    expect(
+      result.readings.map((item) => [item.asset_id, item.timestamp]),
+    ).toEqual([
+      ["m1", "2024-11-03T08:30:00.000Z"],
+      ["m1", "2024-11-03T08:45:00.000Z"],
+      ["m1", "2024-11-03T09:15:00.000Z"],
+      ["m2", "2024-11-03T08:15:00.000Z"],
+    ]);
+  });
+
   it("takes the earlier or later instant by policy", async () => {
     const file = join(temp.dir, "la-policy.csv");
     writeFileSync(file, "time,meter,energy_wh\n2024-11-03 01:30:00,m1,1\n");

@@ -231,9 +231,190 @@ describe("HTTP ingest endpoint", () => {
     ]);
   });
 
+  it("rejects text as the value of a kW reading", async () => {
+    const before = output.readings.length;
+    const values = ["NaN", "hello", "", " "];
+    const ndjson = values
+      .map((value, index) =>
+        JSON.stringify({
+          asset_id: "b5",
+          metric: "power",
+          value,
+          unit: "kW",
+          timestamp: `2024-05-01T00:0${index}:00Z`,
+        }),
+      )
+      .join("\n");
+    const reply = await send({ type: "application/x-ndjson", body: ndjson });
+
+    expect(reply.status).toBe(400);
+    const errors = reply.body.errors as Record<string, unknown>[];
+    expect(
+      errors.map((error) => [error.line, error.column, error.code]),
+    ).toEqual(
+      [1, 2, 3, 4].map((line) => [line, "value", "QUBIT_CSV_VALUE_INVALID"]),
+    );
+    expect(errors[0]?.message).toBe(
+      'value: expected a number for unit "kW", got "NaN"; send null for a missing value',
+    );
+
+    const json = await send({
+      type: "application/json",
+      body: JSON.stringify({
+        asset_id: "b5",
+        metric: "power",
+        value: true,
+        unit: "kW",
+        timestamp: "2024-05-01T00:00:00Z",
+      }),
+    });
+    expect(json.status).toBe(400);
+    expect(json.body.errors).toEqual([
+      expect.objectContaining({ record: 1, column: "value" }),
+    ]);
+
+    await pipeline.flush();
+    expect(output.readings.length).toBe(before);
+  });
+
+  it("reads numeric text and marks JSON readings measured", async () => {
+    const before = output.readings.length;
+    const reply = await send({
+      type: "application/json",
+      body: JSON.stringify([
+        {
+          asset_id: "b5q",
+          metric: "power",
+          value: " 4.2 ",
+          unit: "kW",
+          timestamp: "2024-05-01T00:00:00Z",
+        },
+        {
+          asset_id: "b5q",
+          metric: "state",
+          value: "charging",
+          timestamp: "2024-05-01T00:00:00Z",
+        },
+        {
+          asset_id: "b5q",
+          metric: "energy",
+          value: null,
+          unit: "kWh",
+          timestamp: "2024-05-01T00:00:00Z",
+        },
+      ]),
+    });
+    expect(reply.status).toBe(202);
+    const stored = output.readings.slice(before);
+    expect(stored.map((item) => [item.value, item.quality])).toEqual([
+      [4200, "measured"],
+      ["charging", "measured"],
+      [null, "missing"],
+    ]);
+  });
+
+  it("answers 409 for a value that conflicts with an accepted one", async () => {
+    const reading = {
+      asset_id: "a4",
+      metric: "power",
+      unit: "kW",
+      timestamp: "2024-05-01T00:00:00Z",
+    };
+    const first = await send({
+      type: "application/x-ndjson",
+      body: JSON.stringify({ ...reading, value: 1.5 }),
+    });
+    expect(first.status).toBe(202);
+    const before = output.readings.length;
+    const lettersBefore = deadLetters.letters.length;
+
+    const retry = await send({
+      type: "application/x-ndjson",
+      body: JSON.stringify({ ...reading, value: 1.5 }),
+    });
+    expect(retry.status).toBe(202);
+    expect(retry.body).toEqual({ accepted: 0, duplicates: 1 });
+
+    const changed = await send({
+      type: "application/x-ndjson",
+      body: `${JSON.stringify({ ...reading, timestamp: "2024-05-01T00:15:00Z", value: 2 })}\n${JSON.stringify({ ...reading, value: 9 })}`,
+    });
+    expect(changed.status).toBe(409);
+    expect(changed.body.accepted).toBe(0);
+    expect(changed.body.errors).toEqual([
+      {
+        line: 2,
+        column: "value",
+        code: "QUBIT_CSV_VALUE_CONFLICT",
+        message:
+          "Conflicting values for a4 power at 2024-05-01T00:00:00.000Z: line 2 has 9 kW, but an accepted earlier request has 1.5 kW, which is kept",
+      },
+    ]);
+    await pipeline.flush();
+    expect(output.readings.length).toBe(before);
+    expect(deadLetters.letters.slice(lettersBefore)).toEqual([
+      expect.objectContaining({
+        code: "QUBIT_CSV_VALUE_CONFLICT",
+        location: expect.objectContaining({ line: 2, column: "value" }),
+      }),
+    ]);
+  });
+
+  it("answers 409 for two values of one reading in a request", async () => {
+    const reply = await send({
+      type: "text/csv",
+      body: "timestamp,asset_id,metric,value,unit\n2024-06-01T00:00:00Z,a4csv,power,1.5,kW\n2024-06-01T00:00:00Z,a4csv,power,1.5,kW\n2024-06-01T00:00:00Z,a4csv,power,2,kW\n",
+    });
+    expect(reply.status).toBe(409);
+    expect(reply.body.errors).toEqual([
+      expect.objectContaining({
+        line: 4,
+        code: "QUBIT_CSV_VALUE_CONFLICT",
+        message: expect.stringContaining(
+          "line 4 has 2 kW, but line 2 of this request has 1.5 kW",
+        ),
+      }),
+    ]);
+    const fixed = await send({
+      type: "text/csv",
+      body: "timestamp,asset_id,metric,value,unit\n2024-06-01T00:00:00Z,a4csv,power,1.5,kW\n2024-06-01T00:00:00Z,a4csv,power,1.5,kW\n",
+    });
+    expect(fixed.status).toBe(202);
+    expect(fixed.body).toEqual({ accepted: 1, duplicates: 1 });
+  });
+
+  it("warns about a common sentinel in a body", async () => {
+    const warnings: string[] = [];
+    const listener = (diagnostic: { code: string }) =>
+      warnings.push(diagnostic.code);
+    pipeline.on("diagnostic", listener);
+    try {
+      const reply = await send({
+        type: "application/x-ndjson",
+        body: [0, 1]
+          .map((minute) =>
+            JSON.stringify({
+              asset_id: "b8",
+              metric: "power",
+              value: -9999,
+              unit: "kW",
+              timestamp: `2024-05-01T00:0${minute}:00Z`,
+            }),
+          )
+          .join("\n"),
+      });
+      expect(reply.status).toBe(202);
+    } finally {
+      pipeline.off("diagnostic", listener);
+    }
+    expect(warnings).toEqual(["QUBIT_CSV_VALUE_SENTINEL"]);
+  });
+
   it("counts requests in health", () => {
     const details = ingest.health().details;
     expect(details.requests).toBeGreaterThan(10);
     expect(details.rejected_requests).toBeGreaterThan(5);
+    expect(details.duplicates).toBe(2);
+    expect(details.conflicts).toBe(2);
   });
 });

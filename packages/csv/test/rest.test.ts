@@ -227,7 +227,9 @@ describe("REST connector", () => {
     rest.on("status", (status) => statuses.push(status));
     const started = Date.now();
     const poll = rest.pollOnce();
-    await waitFor(() => calls >= 2);
+    // The fault is raised when the client has read the 503, after the
+    // server's handler ran; wait for it, not for the call count.
+    await waitFor(() => faults.length >= 2);
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(900);
 
     // The 503 has no Retry-After; the backoff starts at a minute, so stop here.

@@ -40,7 +40,8 @@ const HEAD_BYTES = 256 * 1024;
  * Reads the start of a file: detects gzip by its magic bytes, the
  * encoding by its byte-order mark (else UTF-16 by zero bytes, else UTF-8
  * when the bytes are valid UTF-8, else Latin-1), and decodes the head
- * for dialect detection.
+ * for dialect detection. Throws for a missing file and for an empty one
+ * (no text but blanks).
  */
 export async function inspectInput(
   path: string,
@@ -90,6 +91,7 @@ export async function inspectInput(
     ignoreBOM: true,
   });
   const head = decoder.decode(bytes.subarray(bomLength), { stream: !complete });
+  if (complete && head.trim() === "") throw emptyFile(path, size);
   return {
     path,
     size,
@@ -101,6 +103,20 @@ export async function inspectInput(
     fingerprint,
     fingerprintFor,
   };
+}
+
+function emptyFile(path: string, size: number): CsvError {
+  return new CsvError(
+    "QUBIT_CSV_FILE_EMPTY",
+    size === 0
+      ? `File ${path} is empty (0 bytes): it has no header and no data rows`
+      : `File ${path} is empty: its ${size} bytes are only blank lines or a byte-order mark, with no header and no data rows`,
+    {
+      value: size,
+      location: { address: path },
+      fix: "check that the export finished writing the file, or leave the file out of the import",
+    },
+  );
 }
 
 async function readStart(path: string, length: number): Promise<Buffer> {

@@ -1,17 +1,6 @@
 import type { Readable } from "node:stream";
 import { type Options, type CsvError as ParseError, Parser } from "csv-parse";
 
-/** One data row as the parser returns it. */
-export interface RawRecord {
-  fields: string[];
-  /** Physical 1-based line where the row starts. */
-  line: number;
-  /** The row's text as written, without its line break. */
-  raw: string;
-  /** Byte offset (UTF-8, without BOM) just after the row. */
-  end: number;
-}
-
 /** A row csv-parse could not read (an unclosed quote, say). */
 export interface MalformedRecord {
   line: number;
@@ -29,7 +18,14 @@ export interface ReadRecordsOptions {
   lineBase: number;
   /** Byte offset of the stream's first byte. */
   offsetBase: number;
-  onRecord(record: RawRecord): void;
+  /**
+   * Takes one data row: its fields, the physical 1-based line where it
+   * starts, its text as written (with the line breaks around it; see
+   * {@link trimBreaks}) and the byte offset (UTF-8, without BOM) just
+   * after it. The call passes numbers and strings, not an object, because
+   * it runs for every row.
+   */
+  onRecord(fields: string[], line: number, raw: string, end: number): void;
   onMalformed(record: MalformedRecord): void;
   /** Returns a promise to wait for before reading on, or undefined. */
   pause(): Promise<void> | undefined;
@@ -104,9 +100,9 @@ export async function readRecords(
     signal();
   });
   parser.on("skip", (error: ParseError & { raw?: string; lines?: number }) => {
-    const raw = trimBreak(error.raw ?? "");
+    const raw = trimBreaks(error.raw ?? "");
     options.onMalformed({
-      line: options.lineBase + (error.lines ?? 0) - countNewlines(raw),
+      line: options.lineBase + (error.lines ?? 0) - innerNewlines(raw),
       raw,
       code: error.code,
       message: error.message,
@@ -130,13 +126,13 @@ export async function readRecords(
       while (!ended) {
         const item = parser.read() as Parsed | null;
         if (item === null) break;
-        const raw = trimBreak(item.raw);
-        options.onRecord({
-          fields: item.record,
-          line: options.lineBase + item.lines - countNewlines(raw),
+        const raw = item.raw;
+        options.onRecord(
+          item.record,
+          options.lineBase + item.lines - innerNewlines(raw),
           raw,
-          end: options.offsetBase + item.bytes,
-        });
+          options.offsetBase + item.bytes,
+        );
         const pause = options.pause();
         if (pause) await pause;
       }
@@ -151,22 +147,34 @@ export async function readRecords(
   }
 }
 
-function trimBreak(raw: string): string {
+const CR = 13;
+const LF = 10;
+
+/** Returns the text of a row without the line breaks before and after it. */
+export function trimBreaks(raw: string): string {
   let end = raw.length;
-  while (end > 0 && (raw[end - 1] === "\r" || raw[end - 1] === "\n")) end -= 1;
+  while (end > 0 && isBreak(raw.charCodeAt(end - 1))) end -= 1;
   let start = 0;
-  while (start < end && (raw[start] === "\r" || raw[start] === "\n"))
-    start += 1;
+  while (start < end && isBreak(raw.charCodeAt(start))) start += 1;
   return start === 0 && end === raw.length ? raw : raw.slice(start, end);
 }
 
-function countNewlines(text: string): number {
+/** Counts the line feeds inside a row, leaving out the breaks around it. */
+function innerNewlines(raw: string): number {
+  let end = raw.length;
+  while (end > 0 && isBreak(raw.charCodeAt(end - 1))) end -= 1;
+  let start = 0;
+  while (start < end && isBreak(raw.charCodeAt(start))) start += 1;
   let count = 0;
   for (
-    let index = text.indexOf("\n");
-    index >= 0;
-    index = text.indexOf("\n", index + 1)
+    let index = raw.indexOf("\n", start);
+    index >= 0 && index < end;
+    index = raw.indexOf("\n", index + 1)
   )
     count += 1;
   return count;
+}
+
+function isBreak(code: number): boolean {
+  return code === CR || code === LF;
 }

@@ -1,9 +1,9 @@
-import type { Diagnostic, ReadingSource } from "@qubit/core";
+import type { ConversionResult, Diagnostic, ReadingSource } from "@qubit/core";
 import type { CsvConfig } from "../config.js";
 import { ColumnNotFoundError } from "../errors.js";
 import { readHeaderBlock } from "../file/header-block.js";
 import { type InputInfo, inspectInput, openTextStream } from "../file/open.js";
-import { readRecords } from "../file/records.js";
+import { readRecords, trimBreaks } from "../file/records.js";
 import {
   type Dialect,
   sniffDialect,
@@ -201,6 +201,14 @@ export class CsvInput implements InputSource {
     return this.info.size;
   }
 
+  get duplicates(): number {
+    return this.mapper.duplicates;
+  }
+
+  get conflicts(): number {
+    return this.mapper.conflicts;
+  }
+
   async read(
     from: ResumePoint | undefined,
     sink: RowSink,
@@ -223,40 +231,41 @@ export class CsvInput implements InputSource {
         offsetBase: offset,
         signal,
         pause: () => sink.pause(),
-        onRecord: (record) => {
-          if (record.fields.length === 1 && record.fields[0]!.trim() === "") {
-            sink.skip({ offset: record.end, line: record.line });
+        onRecord: (fields, line, raw, end) => {
+          if (fields.length === 1 && fields[0]!.trim() === "") {
+            sink.skip(end, line);
             return;
           }
-          if (this.isSkipped(record.fields, record.raw)) {
-            sink.skip({ offset: record.end, line: record.line });
+          if (this.isSkipped(fields, raw)) {
+            sink.skip(end, line);
             return;
           }
           const source = {
             protocol,
             address,
             connector: this.connector,
-            line: record.line,
+            line,
           } as ReadingSource;
-          const problem = this.checkWidth(record.fields);
+          const problem = this.checkWidth(fields);
+          // The $section column reads the current section, so such rows
+          // convert now; other rows convert when the message is delivered.
+          const result: ConversionResult | undefined = problem
+            ? { readings: [], rejects: [problem], diagnostics: [] }
+            : this.usesSection
+              ? this.mapper.convert(fields, source, source)
+              : undefined;
           const message = new RecordMessage<string[]>({
             protocol,
             kind: "row",
             source,
             receivedAt: sink.now(),
-            raw: record.raw,
+            raw,
+            rawHasBreaks: true,
             converter: this.mapper,
-            record: record.fields,
-            ...(this.usesSection && !problem
-              ? { result: this.mapper.convert(record.fields, source, source) }
-              : {}),
-            ...(problem
-              ? {
-                  result: { readings: [], rejects: [problem], diagnostics: [] },
-                }
-              : {}),
+            record: fields,
+            result,
           });
-          sink.row(message, { offset: record.end, line: record.line });
+          sink.row(message, end, line);
         },
         onMalformed: (record) => {
           const source = {
@@ -285,7 +294,7 @@ export class CsvInput implements InputSource {
               diagnostics: [],
             },
           });
-          sink.row(message, undefined);
+          sink.row(message, -1, record.line);
         },
       });
     } finally {
@@ -308,7 +317,7 @@ export class CsvInput implements InputSource {
       this.skippedRows += 1;
       return true;
     }
-    if (this.skipPattern?.test(raw)) {
+    if (this.skipPattern?.test(trimBreaks(raw))) {
       this.skippedRows += 1;
       return true;
     }

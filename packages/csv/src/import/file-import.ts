@@ -1,8 +1,9 @@
 import type { Logger, SourceMessage, StateStore } from "@qubit/core";
 import type { CsvConfig } from "../config.js";
-import { CsvError } from "../errors.js";
+import type { CsvError } from "../errors.js";
 import { FINGERPRINT_BYTES } from "../file/open.js";
 import { type Checkpoint, CheckpointStore } from "./checkpoint.js";
+import { formatOf } from "./open-input.js";
 import {
   formatProgressLine,
   type ImportProgress,
@@ -10,23 +11,16 @@ import {
 } from "./progress.js";
 import { RejectFile } from "./reject-file.js";
 import type { InputSource, ResumePoint, RowSink } from "./source.js";
+import {
+  buildSummary,
+  type ImportSummary,
+  limitFailure,
+  noDataRows,
+  toReadError,
+  withoutFile,
+} from "./summary.js";
 
-/** Summary of one file's import, logged and returned at the end. */
-export interface ImportSummary {
-  file: string;
-  status: "completed" | "skipped" | "stopped" | "failed";
-  rows: number;
-  readings: number;
-  bad_rows: number;
-  /** Rows left out: repeated headers and lines matching skip_lines_matching. */
-  skipped_rows: number;
-  /** Line the import continued after, when it resumed. */
-  resumed_after_line?: number;
-  duration_ms: number;
-  rows_per_second: number;
-  reject_file?: string;
-  error?: { code: string; message: string };
-}
+export type { ImportSummary } from "./summary.js";
 
 /** Options of {@link FileImport}. */
 export interface FileImportOptions {
@@ -46,6 +40,7 @@ export interface FileImportOptions {
 const resolved = Promise.resolve();
 const ignore = (): void => undefined;
 const RATIO_MIN_ROWS = 1000;
+const CLOCK_ROWS = 32;
 
 /**
  * One file import. It opens the input, decides from the checkpoint
@@ -130,7 +125,14 @@ export class FileImport {
     let readingsDone: Promise<void> = resolved;
     let lettersDone: Promise<void> = resolved;
     let lastPromise: Promise<void> = resolved;
-    let position: ResumePoint | undefined = this.resumeFrom;
+    // Where a resumed read continues: after the last row read. The two
+    // numbers become a ResumePoint only when a checkpoint is saved.
+    let positionOffset = this.resumeFrom?.offset ?? -1;
+    let positionLine = this.resumeFrom?.line ?? 0;
+    const position = (): ResumePoint | undefined =>
+      positionOffset < 0
+        ? undefined
+        : { offset: positionOffset, line: positionLine };
     let reported = 0;
     let rejectWrite: Promise<void> | undefined;
     let nextProgress = started + config.progress_interval_ms;
@@ -152,17 +154,39 @@ export class FileImport {
       });
     };
 
+    // Progress callbacks, progress log lines and checkpoints, by the clock.
+    const periodic = (now: number) => {
+      if (now >= nextProgress) {
+        nextProgress = now + config.progress_interval_ms;
+        this.report(tracker.snapshot());
+      }
+      if (now >= nextLog) {
+        nextLog = now + config.progress_log_interval_ms;
+        const snapshot = tracker.snapshot();
+        this.logger.info(withoutFile(snapshot), formatProgressLine(snapshot));
+      }
+      if (now >= nextCheckpoint) {
+        nextCheckpoint = now + config.checkpoint_interval_ms;
+        saveAfter(position(), tracker.rows, false).catch(ignore);
+      }
+    };
+
+    // The clock is read every CLOCK_ROWS rows, not for every row: rows
+    // take microseconds and the intervals are at least 10 ms.
+    let clock = started;
+    let rowsSinceClock = 0;
     const sink: RowSink = {
-      now: this.options.now,
+      now: () => clock,
       bytes: (count) => {
         tracker.bytes += count;
       },
       skipped: (count) => tracker.skip(count),
-      skip: (at) => {
+      skip: (offset, line) => {
         tracker.skippedRows += 1;
-        position = at;
+        positionOffset = offset;
+        positionLine = line;
       },
-      row: (message, at) => {
+      row: (message, offset, line) => {
         tracker.rows += 1;
         const result = message.convert();
         if (source.inputDiagnostics.length > reported) {
@@ -183,33 +207,27 @@ export class FileImport {
         }
         if (bad) lettersDone = promise;
         else if (result.readings.length > 0) readingsDone = promise;
-        if (at) position = at;
+        if (offset >= 0) {
+          positionOffset = offset;
+          positionLine = line;
+        }
       },
       pause: () => {
-        const now = this.options.now();
-        if (now >= nextProgress) {
-          nextProgress = now + config.progress_interval_ms;
-          this.report(tracker.snapshot());
-        }
-        if (now >= nextLog) {
-          nextLog = now + config.progress_log_interval_ms;
-          this.logger.info(
-            tracker.snapshot(),
-            formatProgressLine(tracker.snapshot()),
-          );
-        }
-        if (now >= nextCheckpoint) {
-          nextCheckpoint = now + config.checkpoint_interval_ms;
-          saveAfter(position, tracker.rows, false).catch(ignore);
+        rowsSinceClock += 1;
+        if (rowsSinceClock >= CLOCK_ROWS) {
+          rowsSinceClock = 0;
+          clock = this.options.now();
+          periodic(clock);
         }
         if (rejectWrite) {
           const write = rejectWrite;
           rejectWrite = undefined;
           return write;
         }
-        return this.options.saturated()
-          ? this.options.whenWritable()
-          : undefined;
+        if (!this.options.saturated()) return undefined;
+        return this.options.whenWritable().then(() => {
+          clock = this.options.now();
+        });
       },
     };
 
@@ -232,8 +250,16 @@ export class FileImport {
       );
 
     const stopped = this.options.signal.aborted && !this.failure;
-    if (!stopped && !this.failure && readError === undefined)
+    if (!stopped && !this.failure && readError === undefined) {
       this.checkLimits(tracker, true, stop);
+      if (tracker.rows === 0 && !this.failure) {
+        this.failure = noDataRows(
+          config.file_path,
+          formatOf(config),
+          tracker.skippedRows,
+        );
+      }
+    }
     let accepted = true;
     try {
       if (this.failure) {
@@ -243,7 +269,7 @@ export class FileImport {
         this.store.clear();
       } else {
         await saveAfter(
-          position,
+          position(),
           tracker.rows,
           !stopped && readError === undefined,
         );
@@ -258,7 +284,7 @@ export class FileImport {
       this.failure = error;
       const summary = this.summary("failed", started, rejects?.path);
       summary.error = { code: error.code, message: error.message };
-      this.logger.error({ ...summary }, "File import failed");
+      this.logger.error(withoutFile(summary), "File import failed");
       return summary;
     }
     const summary = this.summary(
@@ -267,7 +293,7 @@ export class FileImport {
       rejects?.path,
     );
     this.logger.info(
-      { ...summary },
+      withoutFile(summary),
       stopped
         ? "File import stopped; it resumes from its checkpoint"
         : "File import finished",
@@ -319,29 +345,13 @@ export class FileImport {
     stop: AbortController,
   ): void {
     if (this.failure) return;
-    const { max_errors, max_error_ratio } = this.options.config;
-    let reason: string | undefined;
-    if (max_errors !== null && tracker.badRows > max_errors) {
-      reason = `${tracker.badRows} bad rows, more than max_errors ${max_errors}`;
-    } else if (
-      max_error_ratio !== null &&
-      (atEnd || tracker.rows >= RATIO_MIN_ROWS) &&
-      tracker.rows > 0 &&
-      tracker.badRows / tracker.rows > max_error_ratio
-    ) {
-      reason = `${tracker.badRows} of ${tracker.rows} rows are bad, more than max_error_ratio ${max_error_ratio}`;
-    }
-    if (reason === undefined) return;
-    this.failure = new CsvError(
-      "QUBIT_CSV_TOO_MANY_ERRORS",
-      `Import of ${this.options.config.file_path} stopped: ${reason}`,
-      {
-        value: tracker.badRows,
-        location: { address: this.options.config.file_path },
-        fix: "read the first bad rows in the dead letters; a wrong delimiter, timestamp_format or mapping makes every row bad",
-      },
+    this.failure = limitFailure(
+      tracker,
+      this.options.config,
+      atEnd,
+      RATIO_MIN_ROWS,
     );
-    stop.abort();
+    if (this.failure) stop.abort();
   }
 
   private checkpoint(
@@ -378,36 +388,19 @@ export class FileImport {
     started: number,
     rejectFile?: string,
   ): ImportSummary {
-    const tracker = this.tracker!;
-    const duration = Math.max(0, this.options.now() - started);
-    const rows = tracker.rows - (this.resumeFrom?.rows ?? 0);
-    const summary: ImportSummary = {
-      file: this.options.config.file_path,
+    return buildSummary(
+      this.options.config.file_path,
       status,
-      rows: tracker.rows,
-      readings: tracker.readings,
-      bad_rows: tracker.badRows,
-      skipped_rows: tracker.skippedRows,
-      duration_ms: duration,
-      rows_per_second:
-        duration > 0 ? Math.round((rows * 1000) / duration) : rows,
-    };
-    if (this.resumeFrom && status !== "skipped")
-      summary.resumed_after_line = this.resumeFrom.line;
-    if (rejectFile && tracker.badRows > 0) summary.reject_file = rejectFile;
-    return summary;
+      {
+        tracker: this.tracker!,
+        duplicates: this.source?.duplicates ?? 0,
+        conflicts: this.source?.conflicts ?? 0,
+        resumedRows: this.resumeFrom?.rows ?? 0,
+        resumedAfterLine: this.resumeFrom?.line,
+      },
+      started,
+      this.options.now(),
+      rejectFile,
+    );
   }
-}
-
-function toReadError(error: unknown, path: string): CsvError {
-  if (error instanceof CsvError) return error;
-  return new CsvError(
-    "QUBIT_CSV_FILE_READ_FAILED",
-    `Reading ${path} failed: ${(error as Error)?.message ?? String(error)}`,
-    {
-      location: { address: path },
-      cause: error,
-      fix: "check the file; a resumed import continues after the last accepted row",
-    },
-  );
 }

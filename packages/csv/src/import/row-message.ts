@@ -5,6 +5,7 @@ import type {
   SourceMessage,
   TimeSeries,
 } from "@qubit/core";
+import { trimBreaks } from "../file/records.js";
 
 /** Converts one record; a `RowMapper` bound to its input. */
 export interface RecordConverter<R> {
@@ -25,7 +26,8 @@ export class RecordMessage<R> implements SourceMessage {
   readonly kind: string;
   readonly source: ReadingSource;
   readonly receivedAt: number;
-  readonly raw: string | object;
+  private rawInput: string | object;
+  private rawTrimmed: boolean;
   private readonly converter: RecordConverter<R> | undefined;
   private readonly record: R | undefined;
   private result: ConversionResult | undefined;
@@ -36,18 +38,33 @@ export class RecordMessage<R> implements SourceMessage {
     source: ReadingSource;
     receivedAt: number;
     raw: string | object;
+    /**
+     * Whether `raw` may still have the line breaks around the row; they
+     * are removed when `raw` is first read, which most rows never are.
+     */
+    rawHasBreaks?: boolean;
     converter?: RecordConverter<R>;
     record?: R;
-    result?: ConversionResult;
+    result?: ConversionResult | undefined;
   }) {
     this.protocol = fields.protocol;
     this.kind = fields.kind;
     this.source = fields.source;
     this.receivedAt = fields.receivedAt;
-    this.raw = fields.raw;
+    this.rawInput = fields.raw;
+    this.rawTrimmed = fields.rawHasBreaks !== true;
     this.converter = fields.converter;
     this.record = fields.record;
     this.result = fields.result;
+  }
+
+  /** The row as written, for the dead-letter output and the reject file. */
+  get raw(): string | object {
+    if (!this.rawTrimmed) {
+      this.rawTrimmed = true;
+      this.rawInput = trimBreaks(this.rawInput as string);
+    }
+    return this.rawInput;
   }
 
   convert(): ConversionResult {

@@ -11,12 +11,13 @@ export interface ResumePoint {
 /** Receives the rows of an input as it is read. */
 export interface RowSink {
   /**
-   * Takes one row. `position` is where a resumed read would continue
-   * after it; undefined for a row whose end is unknown (a malformed row).
+   * Takes one row. `offset` and `line` are where a resumed read would
+   * continue after it (see {@link ResumePoint}); `offset` is -1 for a row
+   * whose end is unknown (a malformed row).
    */
-  row(message: SourceMessage, position: ResumePoint | undefined): void;
+  row(message: SourceMessage, offset: number, line: number): void;
   /** Passes over a row that is not data (a banner, a repeated header). */
-  skip(position: ResumePoint): void;
+  skip(offset: number, line: number): void;
   /** Returns a promise to wait for before the next row, or undefined. */
   pause(): Promise<void> | undefined;
   /** Counts bytes read from disk, for progress. */
@@ -38,6 +39,10 @@ export interface InputSource {
   readonly rejectHeader: string | undefined;
   /** Whether `read` can start at a resume point. */
   readonly resumable: boolean;
+  /** Readings left out so far because they repeat one with the same value. */
+  readonly duplicates: number;
+  /** Readings rejected so far because they repeat one with another value. */
+  readonly conflicts: number;
   read(
     from: ResumePoint | undefined,
     sink: RowSink,

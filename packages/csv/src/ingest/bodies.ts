@@ -31,6 +31,10 @@ export interface BodyProblem {
 export interface ParsedBody {
   readings: TimeSeries[];
   problems: BodyProblem[];
+  /** Warnings about readings that are kept, such as a common sentinel. */
+  diagnostics: Diagnostic[];
+  /** Rows as written, by line (CSV, NDJSON) or record number (JSON). */
+  raws: Map<number, string>;
   rows: number;
 }
 
@@ -50,32 +54,36 @@ export function parseCsvBody(
   config: IngestConfig,
   source: ReadingSource,
 ): ParsedBody {
+  const empty = (rows: number, problems: BodyProblem[]): ParsedBody => ({
+    readings: [],
+    problems,
+    diagnostics: [],
+    raws: new Map(),
+    rows,
+  });
   const parsed = parseRows(text, config.delimiter);
-  if ("problem" in parsed) {
-    return { readings: [], rows: 0, problems: [parsed.problem] };
-  }
+  if ("problem" in parsed) return empty(0, [parsed.problem]);
   const [header, ...data] = parsed.rows;
-  if (!header) return { readings: [], rows: 0, problems: [] };
+  if (!header) return empty(0, []);
 
   const compiled = compileBodyMapper(header, config);
-  if ("problem" in compiled) {
-    return { readings: [], rows: data.length, problems: [compiled.problem] };
-  }
+  if ("problem" in compiled) return empty(data.length, [compiled.problem]);
 
-  const readings: TimeSeries[] = [];
-  const problems: BodyProblem[] = [];
+  const body = empty(data.length, []);
   for (const row of data) {
     const place = { ...source, line: row.line } as ReadingSource;
     const result = compiled.mapper.convert(row.record, place, place);
+    body.diagnostics.push(...result.diagnostics);
+    body.raws.set(row.line, row.raw);
     addResult(
       result.readings,
       result.rejects,
       { line: row.line, raw: row.raw },
-      readings,
-      problems,
+      body.readings,
+      body.problems,
     );
   }
-  return { readings, problems, rows: data.length };
+  return body;
 }
 
 interface BodyRow {
@@ -155,6 +163,8 @@ function compileBodyMapper(
       validFlags: config.value_flags?.valid,
       onMissing: config.on_missing,
       placeKey: "column",
+      // The endpoint checks repeats across requests, against what it accepted.
+      checkRepeats: false,
     });
     return { mapper };
   } catch (error) {

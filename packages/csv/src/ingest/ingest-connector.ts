@@ -19,6 +19,7 @@ import type { DeepPartial } from "../mapping/schema.js";
 import { type BodyProblem, type ParsedBody, parseCsvBody } from "./bodies.js";
 import { type IngestConfig, IngestConfigSchema } from "./config.js";
 import { parseJsonBody } from "./json-body.js";
+import { IngestHistory } from "./repeats.js";
 
 /** Config of {@link HttpIngestConnector} as a user writes it. */
 export type IngestConfigInput = DeepPartial<IngestConfig> & {
@@ -32,9 +33,13 @@ class BodyTooLarge extends Error {}
  * (`text/csv`, with a header line), NDJSON (`application/x-ndjson`) or
  * JSON (`application/json`: a reading, a list, or `{"readings": [...]}`)
  * with `Authorization: Bearer <token>`. It responds with 401 without a valid
- * token, 413 over `max_body_bytes`, 415 for another content type, 400
- * listing the bad rows by line (and then accepts nothing of the request),
- * and 202 once the sink has accepted every reading.
+ * token, 413 over `max_body_bytes` and 415 for another content type. It
+ * responds with 400 listing the bad rows by line, and with 409 when a
+ * reading gives a series and timestamp another value than an accepted
+ * reading or another row; then nothing of the request is accepted.
+ * Otherwise it responds with 202 once the sink has accepted every new
+ * reading. A reading repeated with the same value is left out and counted
+ * in `duplicates` of the 202 response.
  */
 export class HttpIngestConnector extends BaseConnector<SourceMessage> {
   readonly protocol = "http";
@@ -43,6 +48,9 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
   private readonly token: Buffer;
   private requests = 0;
   private rejectedRequests = 0;
+  private duplicates = 0;
+  private conflicts = 0;
+  private readonly history = new IngestHistory();
 
   constructor(config: IngestConfigInput, context: ConnectorContext = {}) {
     const parsed = parseConfig<IngestConfig>(
@@ -105,6 +113,8 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
       url: this.url,
       requests: this.requests,
       rejected_requests: this.rejectedRequests,
+      duplicates: this.duplicates,
+      conflicts: this.conflicts,
     };
   }
 
@@ -210,13 +220,32 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
       });
       return;
     }
+    const sorted = this.history.sort(parsed.readings, parsed.raws);
+    if (sorted.conflicts.length > 0) {
+      this.conflicts += sorted.conflicts.length;
+      this.deadLetter(sorted.conflicts, source);
+      this.rejectedRequests += 1;
+      send(response, 409, {
+        code: "QUBIT_CSV_VALUE_CONFLICT",
+        error: `${sorted.conflicts.length} readings give a series and timestamp another value than an accepted reading or another row; nothing was accepted`,
+        accepted: 0,
+        errors: sorted.conflicts
+          .slice(0, this.config.max_errors_reported)
+          .map(({ raw: _raw, ...problem }) => problem),
+      });
+      return;
+    }
     const message = new RecordMessage<never>({
       protocol: "http",
       kind: "request",
       source,
       receivedAt: this.now(),
       raw: text,
-      result: { readings: parsed.readings, rejects: [], diagnostics: [] },
+      result: {
+        readings: sorted.fresh,
+        rejects: [],
+        diagnostics: parsed.diagnostics,
+      },
     });
     if (this.sinkSaturated) await this.whenSinkWritable();
     try {
@@ -227,7 +256,15 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
       });
       return;
     }
-    send(response, 202, { accepted: parsed.readings.length });
+    this.history.record(sorted);
+    this.duplicates += sorted.duplicates;
+    send(
+      response,
+      202,
+      sorted.duplicates > 0
+        ? { accepted: sorted.fresh.length, duplicates: sorted.duplicates }
+        : { accepted: sorted.fresh.length },
+    );
   }
 
   private authorized(header: string | undefined): boolean {

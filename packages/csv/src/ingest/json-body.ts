@@ -2,6 +2,8 @@ import {
   checkReading,
   createReading,
   createTimestampParser,
+  type Diagnostic,
+  dimensionOf,
   FLAG_VALUES,
   type Flag,
   QUALITY_VALUES,
@@ -10,12 +12,23 @@ import {
   type TimeSeries,
   type TimestampParser,
 } from "@qubit/core";
-import { CsvError } from "../errors.js";
+import { CsvError, type CsvErrorCode } from "../errors.js";
+import { createNumberParser, resolveNumberFormat } from "../mapping/numbers.js";
+import { COMMON_SENTINELS } from "../mapping/row-checks.js";
 import type { BodyProblem, ParsedBody } from "./bodies.js";
 import type { IngestConfig } from "./config.js";
 
 const QUALITIES = new Set<string>(QUALITY_VALUES);
 const FLAGS = new Set<string>(FLAG_VALUES);
+
+/** Value rules of one body, from the ingest config's value options. */
+interface ValueRules {
+  parseNumber: (text: string) => number;
+  sentinels: ReadonlySet<number>;
+  /** Metrics already warned about a common sentinel in this body. */
+  warnedMetrics: Set<string>;
+  diagnostics: Diagnostic[];
+}
 
 /** Parses an NDJSON body (one reading per line) or a JSON body. */
 export function parseJsonBody(
@@ -31,8 +44,19 @@ export function parseJsonBody(
       config.ambiguous_time === "sequence" ? "earlier" : config.ambiguous_time,
     nonexistent: config.nonexistent_time,
   });
+  const decimal =
+    config.decimal_separator === "auto" ? "." : config.decimal_separator;
+  const rules: ValueRules = {
+    parseNumber: createNumberParser(
+      resolveNumberFormat(decimal, config.thousands_separator),
+    ),
+    sentinels: new Set(config.sentinel_values),
+    warnedMetrics: new Set(),
+    diagnostics: [],
+  };
   const readings: TimeSeries[] = [];
   const problems: BodyProblem[] = [];
+  const raws = new Map<number, string>();
   let items: { value: unknown; raw: string; line?: number; record?: number }[] =
     [];
   if (ndjson) {
@@ -58,6 +82,8 @@ export function parseJsonBody(
       return {
         readings,
         rows: 0,
+        diagnostics: [],
+        raws,
         problems: [
           {
             line: 1,
@@ -91,7 +117,8 @@ export function parseJsonBody(
     const where =
       item.line === undefined ? { record: item.record! } : { line: item.line };
     try {
-      readings.push(readingFromJson(item.value, parser, place));
+      readings.push(readingFromJson(item.value, parser, place, rules));
+      raws.set(item.line ?? item.record!, item.raw);
     } catch (error) {
       const problem = error as CsvError;
       problems.push({
@@ -108,6 +135,8 @@ export function parseJsonBody(
   return {
     readings,
     problems,
+    diagnostics: rules.diagnostics,
+    raws,
     rows:
       items.length +
       problems.filter((problem) => problem.code === "QUBIT_CSV_JSON_INVALID")
@@ -115,8 +144,13 @@ export function parseJsonBody(
   };
 }
 
-function invalid(field: string, message: string, value?: unknown): CsvError {
-  return new CsvError("QUBIT_CSV_RECORD_INVALID", `${field}: ${message}`, {
+function invalid(
+  field: string,
+  message: string,
+  value?: unknown,
+  code: CsvErrorCode = "QUBIT_CSV_RECORD_INVALID",
+): CsvError {
+  return new CsvError(code, `${field}: ${message}`, {
     location: { field },
     value,
   });
@@ -126,6 +160,7 @@ function readingFromJson(
   value: unknown,
   parser: TimestampParser,
   source: ReadingSource,
+  rules: ValueRules,
 ): TimeSeries {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw invalid(
@@ -179,6 +214,8 @@ function readingFromJson(
   }
   if (typeof raw === "number" && !Number.isFinite(raw))
     throw invalid("value", "must be finite", raw);
+  const unit = text("unit", false);
+  const read = readValue(raw, unit, metric, rules, source);
   const quality = text("quality", false);
   if (quality !== undefined && !QUALITIES.has(quality))
     throw invalid(
@@ -209,17 +246,23 @@ function readingFromJson(
   const reading = createReading({
     asset_id: asset,
     metric,
-    value: raw as TimeSeries["value"],
-    unit: text("unit", false),
+    value: read.value,
+    unit,
     timestamp: instant,
     site_id: text("site_id", false),
     org_id: text("org_id", false),
     device_id: text("device_id", false),
     quality:
       (quality as Quality | undefined) ??
-      (raw === null ? "missing" : undefined),
+      (read.value === null ? "missing" : "measured"),
     flags: flags as Flag[] | undefined,
-    metadata: metadata as Record<string, unknown> | undefined,
+    metadata:
+      read.reason === undefined
+        ? (metadata as Record<string, unknown> | undefined)
+        : {
+            ...(metadata as Record<string, unknown> | undefined),
+            quality_reason: read.reason,
+          },
     source,
   });
   // The schema check names the field first: "unit: expected string ...".
@@ -229,4 +272,59 @@ function readingFromJson(
     throw invalid(field, rest.join(": ") || problem);
   }
   return reading;
+}
+
+/**
+ * Reads the value of a JSON reading. A unit of a physical quantity (kW,
+ * Wh, V, ...) needs a number: a numeric string such as "4.2" becomes one,
+ * other text ("NaN", "", "hello") and booleans are rejected. A configured
+ * sentinel becomes null with a reason, and a common sentinel without
+ * configured ones gets a warning once per metric and body.
+ */
+function readValue(
+  raw: TimeSeries["value"],
+  unit: string | undefined,
+  metric: string,
+  rules: ValueRules,
+  place: ReadingSource,
+): { value: TimeSeries["value"]; reason?: string } {
+  let value = raw;
+  const dimension = unit === undefined ? undefined : dimensionOf(unit);
+  if (
+    dimension !== undefined &&
+    dimension !== "boolean" &&
+    value !== null &&
+    typeof value !== "number"
+  ) {
+    const parsed =
+      typeof value === "string" ? rules.parseNumber(value.trim()) : Number.NaN;
+    if (!Number.isFinite(parsed)) {
+      throw invalid(
+        "value",
+        `expected a number for unit ${JSON.stringify(unit)}, got ${JSON.stringify(value)}; send null for a missing value`,
+        value,
+        "QUBIT_CSV_VALUE_INVALID",
+      );
+    }
+    value = parsed;
+  }
+  if (typeof value !== "number") return { value };
+  if (rules.sentinels.has(value)) {
+    return { value: null, reason: `sentinel value ${value}` };
+  }
+  if (
+    rules.sentinels.size === 0 &&
+    COMMON_SENTINELS.has(value) &&
+    !rules.warnedMetrics.has(metric)
+  ) {
+    rules.warnedMetrics.add(metric);
+    rules.diagnostics.push({
+      code: "QUBIT_CSV_VALUE_SENTINEL",
+      message: `Value ${value} of metric ${JSON.stringify(metric)} is a common missing-value sentinel, but sentinel_values is empty, so it is kept as a measured number (reported once per metric and request)`,
+      location: { ...place, field: "value" },
+      value,
+      fix: `if ${value} means "no value", set "sentinel_values": [${value}] in the http_ingest config, or send null`,
+    });
+  }
+  return { value };
 }

@@ -59,6 +59,14 @@ export class JsonInput implements InputSource {
     return this.info.size;
   }
 
+  get duplicates(): number {
+    return this.mapper.duplicates;
+  }
+
+  get conflicts(): number {
+    return this.mapper.conflicts;
+  }
+
   async read(
     from: ResumePoint | undefined,
     sink: RowSink,
@@ -149,7 +157,7 @@ export class JsonInput implements InputSource {
       raw: (record.value ?? null) as object,
       result,
     });
-    sink.row(message, { offset: count, line: count });
+    sink.row(message, count, count);
   }
 
   private emitError(
@@ -185,7 +193,7 @@ export class JsonInput implements InputSource {
         diagnostics: [],
       },
     });
-    sink.row(message, { offset: count, line: count });
+    sink.row(message, count, count);
   }
 
   private async readAll(sink: RowSink): Promise<string> {

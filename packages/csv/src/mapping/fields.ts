@@ -184,3 +184,10 @@ export function fieldColumns(spec: FieldSpec | undefined): string[] {
   if ("path" in spec) return [spec.path];
   return [...spec.template.matchAll(PLACEHOLDER)].map((match) => match[1]!);
 }
+
+/** Returns a field's value as trimmed text; undefined when it is empty. */
+export function fieldText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const result = typeof value === "string" ? value.trim() : String(value);
+  return result === "" ? undefined : result;
+}

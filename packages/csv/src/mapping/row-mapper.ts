@@ -1,37 +1,27 @@
-import {
-  type ConversionResult,
-  createReading,
-  createTimestampParser,
-  type Diagnostic,
-  QUALITY_VALUES,
-  type Quality,
-  type ReadingSource,
-  type SourceLocation,
-  type TimeSeries,
-  type TimestampParser,
+import type {
+  ConversionResult,
+  Diagnostic,
+  ReadingSource,
+  SourceLocation,
 } from "@qubit/core";
-import { CsvError } from "../errors.js";
+import { buildReading } from "./build-reading.js";
 import {
   type CompiledField,
   compileField,
   type FieldSource,
+  fieldText,
 } from "./fields.js";
-import { intervalMs, slotFormat } from "./intervals.js";
 import type { NumberFormat } from "./numbers.js";
-import { emptyTimestamp, rowProblem, timeProblem } from "./row-problems.js";
+import { QualityColumn } from "./quality-column.js";
+import { cellPlace, RowChecks } from "./row-checks.js";
+import { rowProblem, timeProblem } from "./row-problems.js";
+import { RowTimes, type TimeOptions } from "./row-times.js";
 import type { Mapping } from "./schema.js";
 import { compileSlots, optionalField, type Slot } from "./slots.js";
-import { type CellValue, createCellReader, type ValueType } from "./values.js";
 
-/** Timestamp options of a row mapper. */
-export interface TimeOptions {
-  timestamp_format: string;
-  timezone: string;
-  ambiguous_time: "sequence" | "earlier" | "later" | "reject";
-  nonexistent_time: "reject" | "shift_forward";
-  timestamp_label: "start" | "end";
-  interval?: string | undefined;
-}
+export type { TimeOptions } from "./row-times.js";
+
+import { type CellValue, createCellReader, type ValueType } from "./values.js";
 
 /** Options of {@link RowMapper}. */
 export interface RowMapperOptions<R> {
@@ -49,9 +39,13 @@ export interface RowMapperOptions<R> {
   onMissing: "emit" | "skip";
   /** Name of the place key in diagnostics: `column` (CSV) or `path` (JSON). */
   placeKey: "column" | "path";
+  /**
+   * Whether the mapper drops repeated readings of a series and rejects
+   * conflicting ones itself; default true. The ingest endpoint checks
+   * repeats across requests instead.
+   */
+  checkRepeats?: boolean;
 }
-
-const QUALITIES = new Set<string>(QUALITY_VALUES);
 
 /**
  * Turns one record (a CSV row or a JSON object) into readings, following
@@ -59,7 +53,10 @@ const QUALITIES = new Set<string>(QUALITY_VALUES);
  * constants fixed and the timestamp parser built, so converting a row
  * costs lookups and number parsing only. Problems that concern the whole
  * input (an unknown unit, a column without unit) are collected once in
- * `inputDiagnostics`, for the caller to report with the first row.
+ * `inputDiagnostics`, for the caller to report with the first row. The
+ * mapper also checks the rows against each other (see {@link RowChecks}):
+ * it drops a reading that repeats one with the same value and rejects
+ * one that repeats it with another value.
  */
 export class RowMapper<R> {
   readonly inputDiagnostics: Diagnostic[] = [];
@@ -68,19 +65,19 @@ export class RowMapper<R> {
   private readonly site: CompiledField<R> | undefined;
   private readonly org: CompiledField<R> | undefined;
   private readonly device: CompiledField<R> | undefined;
-  private readonly quality: CompiledField<R> | undefined;
+  private readonly quality: QualityColumn<R> | undefined;
   private readonly multiplierColumn: CompiledField<R> | undefined;
   private readonly slots: Slot<R>[];
-  private readonly parser: TimestampParser;
-  private readonly slotParser: TimestampParser | undefined;
-  private readonly shiftMs: number;
+  /** Per slot: the number of the slots with its metric, for the repeat check. */
+  private readonly slotGroups: number[];
+  private readonly times: RowTimes;
   private readonly readCell: (cell: unknown, type: ValueType) => CellValue;
   private readonly onMissing: "emit" | "skip";
   private readonly placeKey: "column" | "path";
   private readonly seriesByMetric: boolean;
-  private readonly seenQualities = new Set<string>();
-  private lastInstant = Number.NaN;
-  private lastIso = "";
+  /** Whether site_id or org_id may change from row to row. */
+  private readonly placeVaries: boolean;
+  private readonly checks: RowChecks;
   private readonly parseNumber: (cell: unknown) => CellValue;
 
   constructor(options: RowMapperOptions<R>) {
@@ -92,7 +89,8 @@ export class RowMapper<R> {
     this.site = optionalField(mapping.site_id, "site_id", source);
     this.org = optionalField(mapping.org_id, "org_id", source);
     this.device = optionalField(mapping.device_id, "device_id", source);
-    this.quality = optionalField(mapping.quality, "quality", source);
+    const quality = optionalField(mapping.quality, "quality", source);
+    this.quality = quality ? new QualityColumn(quality) : undefined;
     this.multiplierColumn =
       mapping.multiplier_column === undefined
         ? undefined
@@ -105,45 +103,46 @@ export class RowMapper<R> {
     });
     const reader = this.readCell;
     this.parseNumber = (cell) => reader(cell, "number");
-
-    this.parser = createTimestampParser({
-      format: time.timestamp_format,
+    this.checks = new RowChecks({
+      sentinelValues: options.sentinelValues,
+      ambiguousTime: time.ambiguous_time,
       timezone: time.timezone,
-      ambiguous: time.ambiguous_time,
-      nonexistent: time.nonexistent_time,
+      repeats: options.checkRepeats ?? true,
+      placeKey: options.placeKey,
     });
-    if (time.timestamp_label === "end" && time.interval === undefined) {
-      throw new CsvError(
-        "QUBIT_CSV_MAPPING_INVALID",
-        'timestamp_label "end" needs interval to find the start of each interval',
-        {
-          value: time.timestamp_label,
-          location: { field: "interval" },
-          fix: 'set interval, for example "15m" or "1h"',
-        },
-      );
-    }
-    this.shiftMs =
-      time.timestamp_label === "end" ? intervalMs(time.interval!) : 0;
-    if (mapping.time_slots) {
-      this.slotParser = createTimestampParser({
-        format: slotFormat(time.timestamp_format),
-        timezone: time.timezone,
-        ambiguous: time.ambiguous_time,
-        nonexistent: time.nonexistent_time,
-      });
-    }
+
     this.slots = compileSlots(options, this.inputDiagnostics);
     this.seriesByMetric = this.slots.some(
       (slot) =>
         slot.metric.constant === undefined ||
         (slot.unit !== undefined && slot.unit.constant === undefined),
     );
+    this.times = new RowTimes(time, mapping.time_slots, this.seriesByMetric);
+    // Slots with one constant metric write to one series per asset, so
+    // the repeat check keeps their series apart by a group number. With
+    // metrics from a column, the series key names the metric instead.
+    const metrics = this.slots.map((slot) => String(slot.metric.constant));
+    this.slotGroups = metrics.map((metric) =>
+      this.seriesByMetric ? 0 : metrics.indexOf(metric),
+    );
+    this.placeVaries =
+      (this.site !== undefined && this.site.constant === undefined) ||
+      (this.org !== undefined && this.org.constant === undefined);
   }
 
   /** Names of the value columns (or paths), in order. */
   get valueColumns(): string[] {
     return this.slots.map((slot) => slot.name);
+  }
+
+  /** Readings left out because they repeat a reading with the same value. */
+  get duplicates(): number {
+    return this.checks.duplicates;
+  }
+
+  /** Readings rejected because they repeat a reading with another value. */
+  get conflicts(): number {
+    return this.checks.conflicts;
   }
 
   /**
@@ -160,7 +159,7 @@ export class RowMapper<R> {
       rejects: [],
       diagnostics: [],
     };
-    const asset = text(this.asset.get(record));
+    const asset = fieldText(this.asset.get(record));
     if (asset === undefined) {
       result.rejects.push(
         rowProblem(
@@ -176,11 +175,11 @@ export class RowMapper<R> {
       return result;
     }
     const stamp = this.timestamp.get(record);
-    const site = this.site ? text(this.site.get(record)) : undefined;
-    const org = this.org ? text(this.org.get(record)) : undefined;
-    const device = this.device ? text(this.device.get(record)) : undefined;
+    const site = this.site ? fieldText(this.site.get(record)) : undefined;
+    const org = this.org ? fieldText(this.org.get(record)) : undefined;
+    const device = this.device ? fieldText(this.device.get(record)) : undefined;
     const quality = this.quality
-      ? this.readQuality(record, result, place)
+      ? this.quality.read(record, result, place)
       : undefined;
     let multiplier = 1;
     if (this.multiplierColumn) {
@@ -203,14 +202,16 @@ export class RowMapper<R> {
     }
 
     let rowTime: number | undefined;
-    for (const slot of this.slots) {
+    const slots = this.slots;
+    for (let index = 0; index < slots.length; index += 1) {
+      const slot = slots[index]!;
       const slotAsset = slot.asset
-        ? (text(slot.asset.get(record)) ?? asset)
+        ? (fieldText(slot.asset.get(record)) ?? asset)
         : asset;
       const slotDevice = slot.device
-        ? (text(slot.device.get(record)) ?? device)
+        ? (fieldText(slot.device.get(record)) ?? device)
         : device;
-      const metric = text(slot.metric.get(record));
+      const metric = fieldText(slot.metric.get(record));
       if (metric === undefined) {
         result.rejects.push(
           rowProblem(
@@ -225,7 +226,7 @@ export class RowMapper<R> {
         );
         continue;
       }
-      const unit = slot.unit ? text(slot.unit.get(record)) : undefined;
+      const unit = slot.unit ? fieldText(slot.unit.get(record)) : undefined;
       const cellText = slot.get(record);
       const cell = this.readCell(cellText, slot.type);
       if (cell.kind === "missing" && this.onMissing === "skip") continue;
@@ -233,24 +234,31 @@ export class RowMapper<R> {
         result.rejects.push({
           code: "QUBIT_CSV_VALUE_INVALID",
           message: `Invalid value ${JSON.stringify(cellText)} in ${this.placeKey} ${JSON.stringify(slot.name)}: expected ${cell.expected}`,
-          location: this.cellPlace(place, slot),
+          location: cellPlace(place, slot, this.placeKey),
           value: cellText,
           fix: "check decimal_separator, thousands_separator and missing_values, or the mapping of this column",
         });
         continue;
       }
+      if (
+        cell.kind === "value" &&
+        this.checks.watchesSentinels &&
+        typeof cell.value === "number" &&
+        cell.value <= -999
+      ) {
+        this.checks.sentinel(cell.value, cellText, slot, place, result);
+      }
 
       let instant: number;
-      const series = this.seriesByMetric
-        ? `${slotAsset}\u001f${slotDevice ?? ""}\u001f${metric}\u001f${unit ?? ""}`
-        : `${slotAsset}\u001f${slotDevice ?? ""}`;
       try {
         if (slot.slotTime !== undefined) {
-          if (stamp === undefined || stamp === null || stamp === "")
-            throw emptyTimestamp();
-          instant = this.slotParser!.parse(
-            `${String(stamp).trim()} ${slot.slotTime}`,
-            series,
+          instant = this.times.slotInstant(
+            stamp,
+            slot.slotTime,
+            slotAsset,
+            slotDevice,
+            metric,
+            unit,
           );
         } else {
           if (
@@ -259,7 +267,13 @@ export class RowMapper<R> {
             slot.asset ||
             slot.device
           ) {
-            rowTime = this.parseTime(stamp, series);
+            rowTime = this.times.rowInstant(
+              stamp,
+              slotAsset,
+              slotDevice,
+              metric,
+              unit,
+            );
           }
           instant = rowTime;
         }
@@ -277,23 +291,35 @@ export class RowMapper<R> {
         continue;
       }
 
-      const reading = this.build(cell, slot, multiplier, {
-        asset,
-        slotAsset,
+      const reading = buildReading(cell, slot.multiplier * multiplier, {
+        asset: slotAsset,
         metric,
         unit,
-        instant,
+        timestamp: this.times.iso(instant),
         site,
         org,
         device: slotDevice,
         quality,
         source,
       });
+      if (
+        !this.checks.keep(
+          reading,
+          this.slotGroups[index]!,
+          this.seriesKey(slotAsset, slotDevice, metric, site, org),
+          instant,
+          slot,
+          place,
+          result,
+        )
+      ) {
+        continue;
+      }
       if (cell.kind === "flagged") {
         result.diagnostics.push({
           code: "QUBIT_CSV_VALUE_FLAGGED",
           message: `Value ${cell.value} in ${this.placeKey} ${JSON.stringify(slot.name)} has flag ${JSON.stringify(cell.flag)}, which is not a valid flag; the reading has quality error`,
-          location: this.cellPlace(place, slot),
+          location: cellPlace(place, slot, this.placeKey),
           value: cellText,
           fix: "add the flag to value_flags.valid if it marks a valid value",
         });
@@ -304,107 +330,20 @@ export class RowMapper<R> {
   }
 
   /**
-   * Formats an instant as ISO 8601, reusing the last result: rows of many
-   * assets or value columns share one timestamp.
+   * Returns the fields of a reading's id other than the timestamp and
+   * the metric of its slot group: in most files the asset id alone. The
+   * unit is not one of them.
    */
-  private isoOf(instant: number): string {
-    if (instant !== this.lastInstant) {
-      this.lastInstant = instant;
-      this.lastIso = new Date(instant).toISOString();
-    }
-    return this.lastIso;
+  private seriesKey(
+    asset: string,
+    device: string | undefined,
+    metric: string,
+    site: string | undefined,
+    org: string | undefined,
+  ): string {
+    let key = device === undefined ? asset : `${asset}\u001f${device}`;
+    if (this.seriesByMetric) key += `\u001f\u001f${metric}`;
+    if (this.placeVaries) key += `\u001f${site ?? ""}\u001f${org ?? ""}`;
+    return key;
   }
-
-  private parseTime(stamp: unknown, series: string): number {
-    if (stamp === undefined || stamp === null || stamp === "") {
-      throw emptyTimestamp();
-    }
-    const input = typeof stamp === "number" ? stamp : String(stamp);
-    return this.parser.parse(input, series) - this.shiftMs;
-  }
-
-  private build(
-    cell: CellValue,
-    slot: Slot<R>,
-    multiplier: number,
-    fields: {
-      asset: string;
-      slotAsset: string;
-      metric: string;
-      unit: string | undefined;
-      instant: number;
-      site: string | undefined;
-      org: string | undefined;
-      device: string | undefined;
-      quality: Quality | undefined;
-      source: ReadingSource;
-    },
-  ): TimeSeries {
-    let value: number | boolean | string | null = null;
-    let quality = fields.quality;
-    let metadata: Record<string, unknown> | undefined;
-    if (cell.kind === "value") {
-      value = cell.value;
-      if (typeof value === "number") {
-        const factor = slot.multiplier * multiplier;
-        if (factor !== 1) value = Number((value * factor).toPrecision(15));
-      }
-    } else if (cell.kind === "missing") {
-      quality = "missing";
-      metadata = { quality_reason: cell.reason };
-    } else if (cell.kind === "flagged") {
-      quality = "error";
-      metadata = {
-        quality_reason: `value flag ${JSON.stringify((cell as { flag: string }).flag)} is not valid`,
-        flagged_value: (cell as { value: number }).value,
-      };
-    }
-    return createReading({
-      asset_id: fields.slotAsset,
-      metric: fields.metric,
-      value,
-      unit: fields.unit,
-      timestamp: this.isoOf(fields.instant),
-      org_id: fields.org,
-      site_id: fields.site,
-      device_id: fields.device,
-      quality: quality ?? "measured",
-      source: fields.source,
-      metadata,
-    });
-  }
-
-  private readQuality(
-    record: R,
-    result: ConversionResult,
-    place: SourceLocation,
-  ): Quality | undefined {
-    const raw = text(this.quality!.get(record));
-    if (raw === undefined) return undefined;
-    if (QUALITIES.has(raw)) return raw as Quality;
-    if (!this.seenQualities.has(raw)) {
-      this.seenQualities.add(raw);
-      result.diagnostics.push({
-        code: "QUBIT_CSV_MAPPING_INVALID",
-        message: `Quality ${JSON.stringify(raw)} is not one of ${QUALITY_VALUES.join(", ")}; readings keep quality measured`,
-        location: place,
-        value: raw,
-        fix: 'map it with {"column": ..., "map": {"...": "validated"}}',
-      });
-    }
-    return undefined;
-  }
-
-  private cellPlace(place: SourceLocation, slot: Slot<R>): SourceLocation {
-    const location: SourceLocation = { ...place, [this.placeKey]: slot.name };
-    if (slot.columnNumber !== undefined)
-      location.column_number = slot.columnNumber;
-    return location;
-  }
-}
-
-function text(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  const result = typeof value === "string" ? value.trim() : String(value);
-  return result === "" ? undefined : result;
 }

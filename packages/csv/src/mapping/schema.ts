@@ -101,8 +101,14 @@ export const ValueColumnSchema = Type.Object(
           "Unit of the column; default the unit in the header or units line",
       }),
     ),
-    asset_id: Type.Optional(FieldSpecSchema),
-    device_id: Type.Optional(fieldSpec("Device id of every reading")),
+    asset_id: Type.Optional(
+      fieldSpec("Asset id of this column's readings; default mapping.asset_id"),
+    ),
+    device_id: Type.Optional(
+      fieldSpec(
+        "Device id of this column's readings; default mapping.device_id",
+      ),
+    ),
     multiplier: Type.Optional(
       Type.Number({ description: "Factor applied to each value" }),
     ),

@@ -21,7 +21,11 @@ export type ValueType = "number" | "boolean" | "string";
 const TRUE = new Set(["true", "1", "yes", "on", "y", "t"]);
 const FALSE = new Set(["false", "0", "no", "off", "n", "f"]);
 
-/** Creates the reader of value cells for one input. */
+/**
+ * Creates the reader of value cells for one input. A valid number is
+ * returned in one object that every call of this reader reuses, because
+ * nearly every cell is one: read its value before the next call.
+ */
 export function createCellReader(
   options: ValueOptions,
 ): (cell: unknown, type: ValueType) => CellValue {
@@ -32,15 +36,20 @@ export function createCellReader(
     options.validFlags === undefined ? undefined : new Set(options.validFlags);
   const expected = `a number with decimal mark "${options.numbers.decimal}"${options.numbers.thousands ? ` and grouping mark "${options.numbers.thousands}"` : ""}`;
 
+  const numberCell: { kind: "value"; value: number } = {
+    kind: "value",
+    value: 0,
+  };
   const fromNumber = (value: number, flag?: string): CellValue => {
     if (!Number.isFinite(value)) return { kind: "invalid", expected };
-    if (sentinels.has(value)) {
+    if (sentinels.size > 0 && sentinels.has(value)) {
       return { kind: "missing", reason: `sentinel value ${value}` };
     }
     if (flag !== undefined && validFlags && !validFlags.has(flag)) {
       return { kind: "flagged", value, flag };
     }
-    return { kind: "value", value };
+    numberCell.value = value;
+    return numberCell;
   };
 
   return (cell, type) => {

@@ -64,7 +64,11 @@ export const PaginationSchema = Type.Object(
       description: "Most pages read in one poll",
     }),
   },
-  { additionalProperties: false, default: {} },
+  {
+    additionalProperties: false,
+    default: {},
+    description: "How a poll reads the further pages of a response",
+  },
 );
 
 /** Since-cursor, so that each poll requests only data after the last one. */
@@ -100,7 +104,11 @@ export const SinceSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      "Cursor sent with each poll, so that the API returns only newer records",
+  },
 );
 
 /** Retry of failed requests. */
@@ -123,7 +131,11 @@ export const RetrySchema = Type.Object(
         "Longest backoff delay, and cap of a Retry-After, in milliseconds",
     }),
   },
-  { additionalProperties: false, default: {} },
+  {
+    additionalProperties: false,
+    default: {},
+    description: "Retries of a failed request",
+  },
 );
 
 /** Config of one REST polling connector: the `rest` section. */

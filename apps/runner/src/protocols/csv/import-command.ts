@@ -7,6 +7,7 @@ import {
   type ImportSummary,
   renderProgressBar,
 } from "@qubit/csv";
+import { timeWindowOf } from "../../config/load.js";
 import { UsageError } from "../../errors.js";
 import {
   createDeadLetterOutputs,
@@ -44,6 +45,13 @@ interface FileRun {
   summary?: ImportSummary;
   error?: string;
 }
+
+/**
+ * Dead-letter code of the pipeline's de-duplication for a reading whose
+ * id it took before with another value: a conflict between files, or
+ * with a row further back than the connector's own check reaches.
+ */
+const PIPELINE_CONFLICT = "QUBIT_CORE_READING_CONFLICT";
 
 /** `qubit import csv`. */
 export const importCsvCommand: ExtraCommand = {
@@ -107,10 +115,17 @@ async function runImport(
     maxPendingReadings: runner.pipeline.max_pending_readings,
     unitMode: runner.pipeline.unit_mode,
     dedupWindow: runner.pipeline.dedup_window,
+    timeWindow: timeWindowOf(runner),
     logger: context.logger,
     registry,
   });
   await pipeline.open();
+  const pipelineConflicts = new Map<string, number>();
+  pipeline.on("dead-letter", (letter) => {
+    if (letter.code !== PIPELINE_CONFLICT) return;
+    const file = String(letter.location.address ?? "");
+    pipelineConflicts.set(file, (pipelineConflicts.get(file) ?? 0) + 1);
+  });
 
   const display = new ProgressDisplay(context.stderr, files.length);
   const runs: FileRun[] = files.map((file) => ({ file }));
@@ -148,6 +163,7 @@ async function runImport(
   printSummary(
     runs,
     pipeline,
+    pipelineConflicts,
     runner.outputs.some((output) => output.type === "sqlite")
       ? storePath(runner)
       : undefined,
@@ -251,6 +267,7 @@ class ProgressDisplay {
 function printSummary(
   runs: FileRun[],
   pipeline: Pipeline,
+  pipelineConflicts: ReadonlyMap<string, number>,
   store: string | undefined,
   durationMs: number,
   context: CommandContext,
@@ -258,22 +275,29 @@ function printSummary(
   const out = (line: string) => context.stdout.write(`${line}\n`);
   out("");
   out(
-    `${"file".padEnd(40)} ${"status".padEnd(10)}${"rows".padStart(10)}${"readings".padStart(11)}${"bad".padStart(7)}`,
+    `${"file".padEnd(40)} ${"status".padEnd(10)}${"rows".padStart(10)}${"readings".padStart(11)}${"bad".padStart(7)}${"duplicates".padStart(12)}${"conflicts".padStart(11)}`,
   );
   let rows = 0;
   let readings = 0;
   let bad = 0;
+  let duplicates = 0;
+  let conflicts = 0;
+
   for (const run of runs) {
     const summary = run.summary;
     const status =
       run.error !== undefined && summary?.status !== "failed"
         ? "failed"
         : (summary?.status ?? "not run");
+    const fileConflicts =
+      (summary?.conflicts ?? 0) + (pipelineConflicts.get(run.file) ?? 0);
     rows += summary?.rows ?? 0;
     readings += summary?.readings ?? 0;
     bad += summary?.bad_rows ?? 0;
+    duplicates += summary?.duplicates ?? 0;
+    conflicts += fileConflicts;
     out(
-      `${basename(run.file).slice(0, 40).padEnd(40)} ${status.padEnd(10)}${String(summary?.rows ?? 0).padStart(10)}${String(summary?.readings ?? 0).padStart(11)}${String(summary?.bad_rows ?? 0).padStart(7)}`,
+      `${basename(run.file).slice(0, 40).padEnd(40)} ${status.padEnd(10)}${String(summary?.rows ?? 0).padStart(10)}${String(summary?.readings ?? 0).padStart(11)}${String(summary?.bad_rows ?? 0).padStart(7)}${String(summary?.duplicates ?? 0).padStart(12)}${String(fileConflicts).padStart(11)}`,
     );
     if (summary?.resumed_after_line !== undefined)
       out(`  resumed after line ${summary.resumed_after_line}`);
@@ -281,9 +305,15 @@ function printSummary(
     if (summary?.reject_file)
       out(`  bad rows written to ${summary.reject_file}`);
   }
+
   const stats = pipeline.stats();
   out(
-    `${runs.length} files, ${rows} rows, ${readings} readings converted, ${stats.readings_written} written, ${stats.readings_duplicate} duplicates dropped, ${bad} bad rows, ${stats.dead_letters} dead letters in ${(durationMs / 1000).toFixed(1)} s`,
+    `${runs.length} files, ${rows} rows, ${readings} readings converted, ${stats.readings_written} written, ${duplicates + stats.readings_duplicate} duplicates dropped, ${conflicts} conflicting values rejected, ${bad} bad rows, ${stats.dead_letters} dead letters in ${(durationMs / 1000).toFixed(1)} s`,
   );
+  if (conflicts > 0) {
+    out(
+      "  a conflicting value gives the series and timestamp of an earlier reading another value; each one is a dead letter with its file and line",
+    );
+  }
   if (store) out(`Store: sqlite3 ${store} "SELECT * FROM readings LIMIT 10"`);
 }
