@@ -9,7 +9,9 @@
 //          --ceiling-duration S --workers W --servers qubit,bare
 //          --scenarios fleet,ceiling
 // BENCH_PROFILE_DIR=dir writes a CPU profile of each server's traffic
-// phase there; BENCH_SERVER_ARGS adds Node options to the servers.
+// phase there; BENCH_SERVER_ARGS adds Node options to the servers;
+// BENCH_OCPP_SRC=dir runs our servers on another copy of the OCPP
+// package's src folder (a before/after comparison in one session).
 // Server kinds: qubit (the product: runner Service, SQLite store), bare
 // (ocpp-rpc strict mode, answers only), null (our central system with a
 // null output and memory state, to separate the SQLite cost).
@@ -59,6 +61,9 @@ function startServer(kind) {
         : new URL("server-bare.mjs", here);
   const execArgv =
     kind !== "bare" ? ["--import", "tsx", "--conditions=@qubit/source"] : [];
+  // BENCH_OCPP_SRC runs our servers on another copy of packages/ocpp/src.
+  if (kind !== "bare" && process.env.BENCH_OCPP_SRC)
+    execArgv.push("--import", new URL("redirect-ocpp.mjs", here).href);
   // BENCH_SERVER_ARGS adds Node options to the server, such as --cpu-prof.
   if (process.env.BENCH_SERVER_ARGS)
     execArgv.push(...process.env.BENCH_SERVER_ARGS.split(" "));

@@ -1,7 +1,9 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
+import { fileURLToPath } from "node:url";
 import { CentralSystemConnector, ocppPlugin } from "@qubit/ocpp";
 import { Value } from "@sinclair/typebox/value";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,6 +14,7 @@ import { allPlugins, loadConfig } from "../src/index.js";
 // seed's OCPP config, run in-process through main().
 
 const work = mkdtempSync(join(tmpdir(), "qubit-ocpp-cli-"));
+const runnerDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 async function run(argv: string[]) {
@@ -213,6 +216,80 @@ describe("qubit simulate ocpp", () => {
     const sessions = csms.transactions();
     expect(sessions[0]?.status).toBe("ended");
     expect(sessions[0]?.energy_wh).toBeGreaterThan(0);
+  });
+});
+
+describe("qubit simulate ocpp with a wrong password", () => {
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    if (child && child.exitCode === null) child.kill("SIGKILL");
+  });
+
+  it("prints the authentication failure with its status", async () => {
+    const config = Value.Default(ocppPlugin.configSchema, {
+      role: "central_system",
+      host: "127.0.0.1",
+      port: 0,
+      security_profile: 1,
+      charge_points: { "SIM-AUTH": { password: "RightPassw0rd" } },
+    });
+    const csms = new CentralSystemConnector(config as never, {});
+    await csms.connect();
+    try {
+      // A child process, because the command runs until a signal stops it.
+      const started = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "--conditions=@qubit/source",
+          "src/cli.ts",
+          "simulate",
+          "ocpp",
+          "--url",
+          `ws://127.0.0.1:${csms.port}/ocpp`,
+          "--charge-point",
+          "SIM-AUTH",
+          "--password",
+          "WrongPassw0rd",
+        ],
+        {
+          cwd: runnerDir,
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, QUBIT_LOG_LEVEL: "silent" },
+        },
+      );
+      child = started;
+      let stderr = "";
+      let stdout = "";
+      started.stderr?.on("data", (chunk) => {
+        stderr += String(chunk);
+      });
+      started.stdout?.on("data", (chunk) => {
+        stdout += String(chunk);
+      });
+      const exited = new Promise<number | null>((resolve) =>
+        started.once("exit", (code) => resolve(code)),
+      );
+      const deadline = Date.now() + 60_000;
+      while (!stderr.includes("QUBIT_OCPP_AUTH_FAILED")) {
+        if (Date.now() > deadline || started.exitCode !== null) {
+          throw new Error(`no authentication failure printed: ${stderr}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      started.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(stderr).toMatch(
+        /rejected the credentials of charge point SIM-AUTH/,
+      );
+      expect(stderr).toMatch(/HTTP 401/);
+      expect(stderr).toMatch(/retrying in \d+ s/);
+      expect(stderr).not.toContain("WrongPassw0rd");
+      expect(stdout).not.toMatch(/connected to/);
+    } finally {
+      await csms.disconnect();
+    }
   });
 });
 

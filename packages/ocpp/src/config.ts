@@ -56,8 +56,9 @@ const TlsServerSchema = Type.Object(
 const listenFields = {
   name: Type.Optional(Type.String({ description: "Connector instance name" })),
   host: Type.String({
-    default: "0.0.0.0",
-    description: "Address to listen on",
+    default: "127.0.0.1",
+    description:
+      "Address to listen on. The default accepts connections from this machine only (tests, or a TLS-terminating reverse proxy); set 0.0.0.0 to accept charge points from the network",
   }),
   port: Type.Integer({
     minimum: 0,

@@ -7,7 +7,9 @@ export const OcppErrorCodes = {
   QUBIT_OCPP_IDENTITY_INVALID:
     "The charge point id in the WebSocket URL is malformed, too long or uses characters outside the allowed set.",
   QUBIT_OCPP_AUTH_FAILED:
-    "A charge point sent no credentials, wrong credentials or no client certificate for the security profile.",
+    "Credentials were refused: a charge point sent no credentials, wrong credentials or no client certificate for the security profile, or the CSMS answered our client's connection with HTTP 401 or 403.",
+  QUBIT_OCPP_CONNECT_REJECTED:
+    "The CSMS answered our client's WebSocket upgrade with an HTTP error other than 401 or 403 (for example 404 for an unknown charge point id).",
   QUBIT_OCPP_CHARGE_POINT_UNKNOWN:
     "A charge point that is not in the registry tried to connect.",
   QUBIT_OCPP_SUBPROTOCOL_UNSUPPORTED:
@@ -15,6 +17,12 @@ export const OcppErrorCodes = {
   QUBIT_OCPP_FRAME_INVALID:
     "A WebSocket frame is not an OCPP-J message (not JSON, not an array, or a bad header).",
   QUBIT_OCPP_FRAME_TOO_LARGE: "A frame is larger than max_message_bytes.",
+  QUBIT_OCPP_FRAME_TOO_DEEP:
+    "A frame nests arrays and objects deeper than the limit (64 levels).",
+  QUBIT_OCPP_SOCKET_ERROR:
+    "A charge point's WebSocket failed (invalid UTF-8, a frame over the size limit, a protocol error) and was closed.",
+  QUBIT_OCPP_SERVER_EXPOSED:
+    "A central system or proxy listens on an address other machines reach, without authentication, without TLS, or accepting unknown charge points.",
   QUBIT_OCPP_ACTION_UNKNOWN:
     "A CALL names an action the version does not define.",
   QUBIT_OCPP_ACTION_UNSUPPORTED:
@@ -23,7 +31,8 @@ export const OcppErrorCodes = {
     "A payload violates its OCPP JSON schema in a way that cannot be read without guessing.",
   QUBIT_OCPP_SCHEMA_DEVIATION:
     "A payload deviates from its schema in a way that can be read without guessing; it was accepted and flagged.",
-  QUBIT_OCPP_VALUE_NOT_NUMBER: "A sampled value is not a number.",
+  QUBIT_OCPP_VALUE_NOT_NUMBER:
+    "A sampled value is not a finite decimal number; it becomes an error reading, or is rejected when the same measurand has a readable value.",
   QUBIT_OCPP_UNIT_ASSUMED:
     "A sampled value has no unit; the unit was taken from the measurand.",
   QUBIT_OCPP_UNIT_UNKNOWN:
@@ -33,12 +42,16 @@ export const OcppErrorCodes = {
   QUBIT_OCPP_MEASURAND_UNKNOWN:
     "A sampled value names a measurand the version does not define.",
   QUBIT_OCPP_SAMPLE_CONFLICT:
-    "A meter value lists the same measurand and phase twice with different values; the first is kept.",
+    "A meter value lists the same measurand and phase more than once with different readable values; one is kept (the highest for a register, else the first) and marked estimated, the others go to metadata.conflicting_values.",
   QUBIT_OCPP_ENERGY_UNIT_SUSPECT:
     "The energy register rises about 1000 times slower or faster than the reported power implies, so its unit label is probably wrong.",
   QUBIT_OCPP_TIMESTAMP_INVALID: "A timestamp is not ISO 8601.",
   QUBIT_OCPP_TIMESTAMP_ZONE_MISSING:
     "A timestamp has no zone designator; it was read as UTC.",
+  QUBIT_OCPP_TIMESTAMP_OUT_OF_RANGE:
+    "A timestamp is before 2000-01-01 or more than 24 hours after the receive time (a charger clock that was never set); the receive time was used.",
+  QUBIT_OCPP_SESSION_INVALID:
+    "A transaction's stop register is below its start register, or it stopped before it started; the session energy is an error reading.",
   QUBIT_OCPP_TRANSACTION_UNKNOWN:
     "A message names a transaction that was never started.",
   QUBIT_OCPP_SEQUENCE_GAP: "TransactionEvent sequence numbers skip or repeat.",

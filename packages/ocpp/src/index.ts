@@ -4,6 +4,7 @@ export {
   type ChargePointClientOptions,
 } from "./client/charge-point-client.js";
 export { ChargePointConnector } from "./client/charge-point-connector.js";
+export type { ConnectFailure } from "./client/connect-failure.js";
 export {
   ChargingSimulator,
   type SimulationOptions,
@@ -22,6 +23,11 @@ export {
 export { type ConvertFramesOptions, convertFrames } from "./convert.js";
 export { CentralSystemConnector } from "./csms/central-system.js";
 export type { SendOptions } from "./csms/commands.js";
+export {
+  isLoopbackHost,
+  type OpenDoor,
+  openDoors,
+} from "./csms/exposure.js";
 export type {
   ChargingProfileInput,
   SchedulePeriod,
@@ -47,7 +53,9 @@ export {
 export { OcppMessage } from "./message.js";
 export { ocppPlugin } from "./plugin.js";
 export {
+  type FrameFault,
   handleCall,
+  MAX_FRAME_DEPTH,
   type ParsedFrame,
   parseFrame,
 } from "./processor/frames.js";

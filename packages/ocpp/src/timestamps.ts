@@ -1,6 +1,35 @@
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
+/**
+ * Earliest instant read as a charger's clock: 2000-01-01T00:00:00Z.
+ * Earlier times come from a clock that was never set (epoch 0 is the
+ * usual one); OCPP 1.6 itself dates from 2015.
+ */
+export const EARLIEST_CLOCK_MS = Date.UTC(2000, 0, 1);
+
+/**
+ * Longest a timestamp may lie after the time its message arrived, in ms
+ * (24 hours). The core pipeline rejects readings more than a day ahead.
+ */
+export const MAX_CLOCK_AHEAD_MS = 86_400_000;
+
+/**
+ * Returns why a charger's timestamp cannot come from a clock that was
+ * set, or undefined when it can: before {@link EARLIEST_CLOCK_MS}, or more
+ * than {@link MAX_CLOCK_AHEAD_MS} after `receivedAt`.
+ */
+export function clockProblem(
+  epochMs: number,
+  receivedAt: number,
+): string | undefined {
+  if (epochMs < EARLIEST_CLOCK_MS) return "before 2000-01-01";
+  if (epochMs > receivedAt + MAX_CLOCK_AHEAD_MS) {
+    return "more than 24 hours after the receive time";
+  }
+  return undefined;
+}
+
 /** An OCPP timestamp read as an instant. */
 export type ParsedTimestamp =
   | { ok: true; epochMs: number; zoneMissing: boolean }

@@ -86,10 +86,10 @@ describe("bad input, OCPP 1.6", () => {
   it("counts bad frames and CALLERRORs in metrics", () => {
     const text = registry.toPrometheus();
     expect(text).toMatch(
-      /ocpp_bad_frames_total\{[^}]*code="QUBIT_OCPP_FRAME_INVALID"[^}]*\} [1-9]/,
+      /qubit_ocpp_bad_frames_total\{[^}]*code="QUBIT_OCPP_FRAME_INVALID"[^}]*\} [1-9]/,
     );
     expect(text).toMatch(
-      /ocpp_call_errors_total\{[^}]*code="NotImplemented"[^}]*\} 1/,
+      /qubit_ocpp_call_errors_total\{[^}]*code="NotImplemented"[^}]*\} 1/,
     );
     expect(server.csms.status).toBe("running");
   });

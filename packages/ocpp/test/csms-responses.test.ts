@@ -135,7 +135,7 @@ describe("central system responses", () => {
     expect(refusal?.[0]).toBe(4);
     expect(refusal?.[2]).toBe("RpcFrameworkError");
     expect(registry.toPrometheus()).toMatch(
-      /ocpp_call_errors_total\{[^}]*code="RpcFrameworkError"[^}]*\} 1/,
+      /qubit_ocpp_call_errors_total\{[^}]*code="RpcFrameworkError"[^}]*\} 1/,
     );
     output.release();
     await waitFor(
@@ -185,25 +185,27 @@ describe("counters of the central system", () => {
     const text = registry.toPrometheus();
     const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
     expect(
-      value(/ocpp_calls_total\{[^}]*action="MeterValues"[^}]*\} (\d+)/),
-    ).toBeGreaterThanOrEqual(1);
-    expect(
-      value(/ocpp_calls_total\{[^}]*action="StatusNotification"[^}]*\} (\d+)/),
-    ).toBe(1);
-    expect(
-      value(/ocpp_duplicate_calls_total\{[^}]*\} (\d+)/),
+      value(/qubit_ocpp_calls_total\{[^}]*action="MeterValues"[^}]*\} (\d+)/),
     ).toBeGreaterThanOrEqual(1);
     expect(
       value(
-        /ocpp_schema_deviations_total\{[^}]*action="StatusNotification"[^}]*\} (\d+)/,
+        /qubit_ocpp_calls_total\{[^}]*action="StatusNotification"[^}]*\} (\d+)/,
       ),
     ).toBe(1);
     expect(
-      value(/ocpp_connections_total\{[^}]*\} (\d+)/),
+      value(/qubit_ocpp_duplicate_calls_total\{[^}]*\} (\d+)/),
     ).toBeGreaterThanOrEqual(1);
     expect(
       value(
-        /ocpp_connections_refused_total\{[^}]*reason="subprotocol"[^}]*\} (\d+)/,
+        /qubit_ocpp_schema_deviations_total\{[^}]*action="StatusNotification"[^}]*\} (\d+)/,
+      ),
+    ).toBe(1);
+    expect(
+      value(/qubit_ocpp_connections_total\{[^}]*\} (\d+)/),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      value(
+        /qubit_ocpp_connections_refused_total\{[^}]*reason="subprotocol"[^}]*\} (\d+)/,
       ),
     ).toBe(1);
   });

@@ -89,11 +89,13 @@ describe("real 1.6 frames through ocpp-rpc", () => {
         r.asset_id === "RPC-PAYLOAD:1" &&
         r.metric === "Energy.Active.Import.Register",
     );
+    // The register is listed as 0 and 1244 Wh: the highest is kept,
+    // because a register only rises, and the 0 stays in metadata.
     expect(register).toHaveLength(1);
-    expect(register[0]?.value).toBe(0);
+    expect(register[0]?.value).toBe(1244);
     expect(register[0]?.quality).toBe("estimated");
     expect(register[0]?.metadata?.conflicting_values).toEqual([
-      { value: 1244, unit: "Wh" },
+      { value: 0, unit: "Wh", sampled_value: 0 },
     ]);
   });
 });

@@ -4,6 +4,7 @@ import { MemoryStateStore } from "@qubit/core";
 import { describe, expect, it } from "vitest";
 import { callErrorFrame } from "../src/csms/call-error-frame.js";
 import { CommandQueue } from "../src/csms/command-queue.js";
+import { DuplicateCache } from "../src/csms/duplicates.js";
 import { RateLimiter } from "../src/csms/rate-limit.js";
 import { OcppCallError, OcppErrorCodes } from "../src/errors.js";
 import { identityFromPath } from "../src/identity.js";
@@ -227,6 +228,26 @@ describe("CALLERROR frames", () => {
       "",
       {},
     ]);
+  });
+});
+
+describe("duplicate cache", () => {
+  it("keeps the last 8 answers per charge point", () => {
+    const cache = new DuplicateCache();
+    for (let index = 1; index <= 9; index += 1) {
+      cache.remember("CP", `m${index}`, `frame ${index}`, {
+        response: { n: index },
+      });
+    }
+    expect(cache.find("CP", "m1", "frame 1")).toBeUndefined();
+    expect(cache.find("CP", "m2", "frame 2")?.response).toEqual({ n: 2 });
+    expect(cache.find("CP", "m9", "frame 9")?.response).toEqual({ n: 9 });
+  });
+
+  it("ignores a reused id with other content", () => {
+    const cache = new DuplicateCache();
+    cache.remember("CP", "m1", "frame 1", { response: {} });
+    expect(cache.find("CP", "m1", "another frame")).toBeUndefined();
   });
 });
 

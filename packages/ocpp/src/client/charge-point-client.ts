@@ -5,6 +5,11 @@ import { OcppError } from "../errors.js";
 import { RPCClient } from "../rpc.js";
 import { type OcppVersion, SUBPROTOCOLS } from "../versions.js";
 import {
+  type ConnectFailure,
+  describeConnectFailure,
+  withoutCredentials,
+} from "./connect-failure.js";
+import {
   isTransactionMessage,
   OfflineQueue,
   type PendingCall,
@@ -43,6 +48,8 @@ export interface ChargePointClientEvents {
   ];
   /** A CALL of ours failed for good (a CALLERROR, or offline for a non-transaction message). */
   failed: [{ action: string; payload: Record<string, unknown>; error: Error }];
+  /** A connection attempt failed; another follows after `retryInMs`. */
+  connect_failed: [ConnectFailure];
 }
 
 interface RpcClientLike {
@@ -84,7 +91,11 @@ export class ChargePointClient extends EventEmitter<ChargePointClientEvents> {
   private readonly rpc: RpcClientLike;
   private readonly queue: OfflineQueue;
   private readonly backoff: Backoff;
+  /** Delays after the CSMS rejected us: always the maximum, with jitter. */
+  private readonly rejectedBackoff: Backoff;
   private readonly logger: Logger;
+  private readonly safeUrl: string;
+  private lastFailureCode: string | undefined;
   private readonly waiters = new Map<
     PendingCall,
     {
@@ -114,10 +125,16 @@ export class ChargePointClient extends EventEmitter<ChargePointClientEvents> {
       options.offlineQueueMax ?? 10_000,
       options.state,
     );
+    const maxDelayMs = options.reconnectMaxDelayMs ?? 30_000;
     this.backoff = new Backoff({
       initialDelayMs: options.reconnectInitialDelayMs ?? 1_000,
-      maxDelayMs: options.reconnectMaxDelayMs ?? 30_000,
+      maxDelayMs,
     });
+    this.rejectedBackoff = new Backoff({
+      initialDelayMs: maxDelayMs,
+      maxDelayMs,
+    });
+    this.safeUrl = withoutCredentials(options.url);
     this.connectedOnce = new Promise((resolve) => {
       this.markConnected = resolve;
     });
@@ -276,26 +293,12 @@ export class ChargePointClient extends EventEmitter<ChargePointClientEvents> {
     try {
       await this.rpc.connect();
     } catch (error) {
-      const delay = this.backoff.next();
-      this.logger.debug(
-        { err: error, retry_in_ms: delay },
-        "Connect to CSMS failed; retrying",
-      );
-      if (this.backoff.attempts === 5 || this.backoff.attempts % 50 === 0) {
-        this.logger.warn(
-          {
-            code: "QUBIT_OCPP_CONNECT_FAILED",
-            url: this.options.url,
-            attempts: this.backoff.attempts,
-            error: (error as Error).message,
-          },
-          "Cannot reach the CSMS; retrying with backoff",
-        );
-      }
-      this.reconnectTimer = setTimeout(() => void this.attempt(), delay);
+      this.onConnectFailed(error);
       return;
     }
     this.backoff.reset();
+    this.rejectedBackoff.reset();
+    this.lastFailureCode = undefined;
     this.connected = true;
     this.logger.info(
       {
@@ -308,6 +311,55 @@ export class ChargePointClient extends EventEmitter<ChargePointClientEvents> {
     this.markConnected();
     this.emit("connected");
     void this.pump();
+  }
+
+  /**
+   * Schedules the next attempt after a failed one. A CSMS that responds
+   * with an HTTP error (wrong password, unknown charge point) responds the
+   * same way to a quick retry, so the next attempt waits the maximum
+   * delay. A CSMS that does not respond is retried with growing delays.
+   * A rejection is logged as a warning the first time and every 20th
+   * attempt; an unreachable CSMS (often one still starting) at the 5th
+   * attempt and every 50th. Other attempts are logged at debug.
+   */
+  private onConnectFailed(error: unknown): void {
+    const failure = describeConnectFailure(error, this.safeUrl, this.identity);
+    const rejected = failure.status !== undefined;
+    const delay = rejected ? this.rejectedBackoff.next() : this.backoff.next();
+    const attempts = this.backoff.attempts + this.rejectedBackoff.attempts;
+    const event: ConnectFailure = {
+      error: failure.error,
+      attempts,
+      retryInMs: delay,
+    };
+    if (failure.status !== undefined) event.status = failure.status;
+
+    const code = failure.error.code;
+    const changed = code !== this.lastFailureCode;
+    this.lastFailureCode = code;
+    const warn = rejected
+      ? changed || attempts % 20 === 0
+      : attempts === 5 || attempts % 50 === 0;
+    const context = {
+      code,
+      url: this.safeUrl,
+      status: failure.status,
+      attempts,
+      retry_in_ms: delay,
+      error: failure.error.message,
+    };
+    if (warn) {
+      this.logger.warn(
+        context,
+        rejected
+          ? "The CSMS rejected the connection; retrying at the maximum delay"
+          : "Cannot reach the CSMS; retrying with backoff",
+      );
+    } else {
+      this.logger.debug(context, "Connecting to the CSMS failed again");
+    }
+    this.emit("connect_failed", event);
+    this.reconnectTimer = setTimeout(() => void this.attempt(), delay);
   }
 
   private onClose(event: { code: number; reason: string }): void {

@@ -83,6 +83,10 @@ export class ChargePointConnector extends BaseConnector<OcppMessage> {
     this.client.on("failed", (failed) => {
       this.recordFault(failed.error, "QUBIT_OCPP_CALL_FAILED");
     });
+    this.client.on("connect_failed", (failure) => {
+      this.recordFault(failure.error, failure.error.code);
+      if (this.status === "running") this.setStatus("degraded");
+    });
   }
 
   protected async start(): Promise<void> {

@@ -28,6 +28,7 @@ import {
 } from "./connection.js";
 import { CsmsCounters } from "./counters.js";
 import { DuplicateCache } from "./duplicates.js";
+import { warnOpenDoors } from "./exposure.js";
 import {
   clientCertificateName,
   createListener,
@@ -263,6 +264,7 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
       },
       "OCPP central system listening",
     );
+    warnOpenDoors(this.logger, this.config, this.boundPort, "central system");
   }
 
   protected async stop(): Promise<void> {
@@ -276,6 +278,7 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
       this.server.closeAllConnections?.();
     });
     this.connections.clear();
+    this.counters.setConnected(0);
   }
 
   protected override healthDetails(): Record<string, unknown> {
@@ -380,6 +383,7 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
     const connection = new ChargePointConnection(this.host, client, version);
     this.connections.set(identity, connection);
     this.counters.count("connections");
+    this.counters.setConnected(this.connections.size);
     if (!this.processor.stations.find(identity)) {
       this.emit("discovered", {
         kind: "charge_point",
@@ -392,10 +396,14 @@ export class CentralSystemConnector extends BaseConnector<OcppMessage> {
       { charge_point: identity, version },
       "Charge point connected",
     );
-    client.on("close", () => {
-      if (this.connections.get(identity) === connection)
+    client.on("close", (event) => {
+      if (this.connections.get(identity) === connection) {
         this.connections.delete(identity);
-      this.logger.info({ charge_point: identity }, "Charge point disconnected");
+        this.counters.setConnected(this.connections.size);
+      }
+      connection.logClose(
+        (event ?? {}) as { code?: unknown; reason?: unknown },
+      );
     });
     setImmediate(() => {
       void this.dispatcher.flush(identity);

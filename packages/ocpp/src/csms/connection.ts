@@ -1,15 +1,11 @@
-import { type Logger, rateLimited, sleep } from "@qubit/core";
+import { type Logger, sleep } from "@qubit/core";
 import { callErrorCode, OcppCallError } from "../errors.js";
 import type { OcppMessage } from "../message.js";
-import {
-  badFrameCode,
-  badFrameMessage,
-  handleCall,
-  parseFrame,
-} from "../processor/frames.js";
+import { handleCall, parseFrame } from "../processor/frames.js";
 import type { OcppProcessor } from "../processor/processor.js";
 import type { OcppCall } from "../processor/types.js";
 import type { OcppVersion } from "../versions.js";
+import { BadInput } from "./bad-input.js";
 import { callErrorFrame } from "./call-error-frame.js";
 import type { CsmsCounter } from "./counters.js";
 import type { DuplicateCache } from "./duplicates.js";
@@ -74,7 +70,9 @@ export class ChargePointConnection {
   readonly version: OcppVersion;
   readonly connectedAt: number;
   private childLogger: Logger | undefined;
-  private readonly warnLimit = rateLimited(5, 60_000);
+  private readonly bad: BadInput;
+  /** The last WebSocket error, logged when the socket closes. */
+  private socketError: { message: string; code: string } | undefined;
   /** Message ids of the CALLs being handled now. */
   private readonly inFlight = new Set<string>();
 
@@ -86,7 +84,15 @@ export class ChargePointConnection {
     this.identity = peer.identity;
     this.version = version;
     this.connectedAt = host.now();
+    this.bad = new BadInput({
+      identity: this.identity,
+      version,
+      host,
+      logger: () => this.logger,
+      send: (frame) => this.send(frame),
+    });
     this.installFrameScreen();
+    peer.on("socketError", (error) => this.onSocketError(error));
     // The frame screen handles every CALL itself; this handler only runs
     // if a CALL reaches ocpp-rpc some other way.
     peer.handle((call) => {
@@ -94,6 +100,47 @@ export class ChargePointConnection {
       const raw = JSON.stringify([2, call.messageId, call.method, payload]);
       return this.onCall(call.messageId, call.method, payload, raw);
     });
+  }
+
+  /**
+   * Logs the end of the connection with its close code and reason, and
+   * the socket error that caused it, if any.
+   */
+  logClose(event: { code?: unknown; reason?: unknown }): void {
+    const context: Record<string, unknown> = {
+      close_code: event.code,
+      reason: typeof event.reason === "string" ? event.reason : "",
+    };
+    const error = this.socketError;
+    if (error) {
+      context.code = "QUBIT_OCPP_SOCKET_ERROR";
+      context.error = error.message;
+      context.error_code = error.code;
+      this.logger.warn(
+        context,
+        "Charge point disconnected after a socket error",
+      );
+      return;
+    }
+    if (event.code === 1000 || event.code === 1001 || event.code === 1005) {
+      this.logger.info(context, "Charge point disconnected");
+      return;
+    }
+    this.logger.warn(context, "Charge point connection closed abnormally");
+  }
+
+  /**
+   * Counts an error of the WebSocket (invalid UTF-8, a frame over the
+   * size limit, a protocol error); ws closes the socket after it.
+   */
+  private onSocketError(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown } | undefined)?.code;
+    this.socketError = {
+      message,
+      code: typeof code === "string" ? code : "unknown",
+    };
+    this.host.count("socket_errors", this.socketError.code);
   }
 
   /** The connection's logger, created on first use to save memory per charger. */
@@ -123,7 +170,7 @@ export class ChargePointConnection {
       // byte count is needed only for frames near the limit.
       const limit = this.host.maxMessageBytes;
       if (text.length * 3 > limit && Buffer.byteLength(text) > limit) {
-        this.rejectFrame(
+        this.bad.reject(
           MESSAGE_ID_PATTERN.exec(text.slice(0, 120))?.[1] ?? "-1",
           callErrorCode("format", this.version),
           "QUBIT_OCPP_FRAME_TOO_LARGE",
@@ -134,16 +181,7 @@ export class ChargePointConnection {
       }
       const frame = parseFrame(text);
       if (!frame.ok) {
-        const code = /payload must be|action name/.test(frame.reason)
-          ? "ProtocolError"
-          : badFrameCode(this.version);
-        this.rejectFrame(
-          frame.messageId,
-          code,
-          "QUBIT_OCPP_FRAME_INVALID",
-          frame.reason,
-          text,
-        );
+        this.bad.frame(frame, text);
         return;
       }
       if (frame.type === 2) {
@@ -172,7 +210,7 @@ export class ChargePointConnection {
   ): Promise<void> {
     if (this.inFlight.has(messageId)) {
       this.host.count("call_errors", "RpcFrameworkError");
-      this.warn(
+      this.bad.warn(
         { message_id: messageId, action },
         "CALL rejected: a CALL with this message id is still in progress",
       );
@@ -193,13 +231,11 @@ export class ChargePointConnection {
       const response = await this.onCall(messageId, action, payload, raw);
       frame = JSON.stringify([3, messageId, response]);
     } catch (error) {
-      if ((error as { rpcErrorCode?: unknown })?.rpcErrorCode === undefined) {
-        this.logger.error(
-          { message_id: messageId, action, err: error },
-          "Handling a CALL failed; CALLERROR GenericError sent",
-        );
-      }
-      frame = callErrorFrame(messageId, error, this.version);
+      const rpcError =
+        (error as { rpcErrorCode?: unknown })?.rpcErrorCode === undefined
+          ? this.bad.handlerFailed(messageId, action, raw, error)
+          : error;
+      frame = callErrorFrame(messageId, rpcError, this.version);
     } finally {
       this.inFlight.delete(messageId);
     }
@@ -212,32 +248,6 @@ export class ChargePointConnection {
     } catch {
       // The socket closed meanwhile, so there is no one to respond to.
     }
-  }
-
-  private rejectFrame(
-    messageId: string,
-    rpcCode: string,
-    code: "QUBIT_OCPP_FRAME_INVALID" | "QUBIT_OCPP_FRAME_TOO_LARGE",
-    reason: string,
-    raw: string,
-  ): void {
-    this.host.count("bad_frames", code);
-    this.warn(
-      { message_id: messageId, code, reason },
-      "Invalid frame rejected with a CALLERROR",
-    );
-    this.send(JSON.stringify([4, messageId, rpcCode, reason, {}]));
-    const message = badFrameMessage({
-      identity: this.identity,
-      version: this.version,
-      messageId,
-      raw,
-      receivedAt: this.host.now(),
-      connectorName: this.host.connectorName,
-      code,
-      reason,
-    });
-    this.host.deliver(message).catch(() => undefined);
   }
 
   /**
@@ -254,7 +264,7 @@ export class ChargePointConnection {
     const receivedAt = this.host.now();
     const wait = this.host.rateLimiter.reserve(this.identity, MAX_RATE_WAIT_MS);
     if (wait === undefined)
-      return this.refuseFlood(messageId, action, raw, receivedAt);
+      return this.bad.flood(messageId, action, raw, receivedAt);
     if (wait > 0) await sleep(wait);
     const pressure = this.host.backPressure();
     if (pressure) await pressure;
@@ -285,7 +295,7 @@ export class ChargePointConnection {
     if (!outcome.ok) {
       const error = outcome.error;
       this.host.count("call_errors", error.rpcErrorCode);
-      this.warn(
+      this.bad.warn(
         {
           message_id: messageId,
           action,
@@ -327,46 +337,5 @@ export class ChargePointConnection {
       response: outcome.response,
     });
     return outcome.response;
-  }
-
-  private refuseFlood(
-    messageId: string,
-    action: string,
-    raw: string,
-    receivedAt: number,
-  ): never {
-    this.host.count("rate_limited");
-    const reason = `charge point sends CALLs faster than the rate limit; ${action} refused`;
-    this.warn(
-      { message_id: messageId, action },
-      "Rate limit exceeded; CALL refused",
-    );
-    const message = badFrameMessage({
-      identity: this.identity,
-      version: this.version,
-      messageId,
-      raw,
-      receivedAt,
-      connectorName: this.host.connectorName,
-      code: "QUBIT_OCPP_RATE_LIMITED",
-      reason,
-    });
-    this.host.deliver(message).catch(() => undefined);
-    throw new OcppCallError(
-      "QUBIT_OCPP_RATE_LIMITED",
-      "GenericError",
-      reason,
-    ).toRpcError();
-  }
-
-  private warn(context: Record<string, unknown>, text: string): void {
-    const gate = this.warnLimit();
-    if (!gate.allowed) return;
-    this.logger.warn(
-      gate.suppressed > 0
-        ? { ...context, suppressed: gate.suppressed }
-        : context,
-      text,
-    );
   }
 }

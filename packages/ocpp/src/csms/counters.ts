@@ -1,4 +1,4 @@
-import type { BoundCounter, MetricsRegistry } from "@qubit/core";
+import type { BoundCounter, BoundGauge, MetricsRegistry } from "@qubit/core";
 
 /** A counter of the central system. */
 export type CsmsCounter =
@@ -9,7 +9,8 @@ export type CsmsCounter =
   | "rate_limited"
   | "deviations"
   | "connections"
-  | "refused";
+  | "refused"
+  | "socket_errors";
 
 /** Metric name, help text and the one label (if any) of each counter. */
 const COUNTERS: Record<
@@ -17,51 +18,61 @@ const COUNTERS: Record<
   { name: string; help: string; label?: string }
 > = {
   calls: {
-    name: "ocpp_calls_total",
+    name: "qubit_ocpp_calls_total",
     help: "CALLs received from charge points, by action",
     label: "action",
   },
   call_errors: {
-    name: "ocpp_call_errors_total",
-    help: "CALLs answered with a CALLERROR, by code",
+    name: "qubit_ocpp_call_errors_total",
+    help: "CALLs and bad frames rejected with a CALLERROR, by CALLERROR code",
     label: "code",
   },
   bad_frames: {
-    name: "ocpp_bad_frames_total",
-    help: "Frames that are not OCPP-J CALLs or are too large",
+    name: "qubit_ocpp_bad_frames_total",
+    help: "Frames rejected before handling (not OCPP-J, too large, too deep), by code",
     label: "code",
   },
   duplicates: {
-    name: "ocpp_duplicate_calls_total",
+    name: "qubit_ocpp_duplicate_calls_total",
     help: "CALLs resent with a known message id, answered again",
   },
   rate_limited: {
-    name: "ocpp_rate_limited_calls_total",
+    name: "qubit_ocpp_rate_limited_calls_total",
     help: "CALLs refused because a charge point exceeded its rate",
   },
   deviations: {
-    name: "ocpp_schema_deviations_total",
+    name: "qubit_ocpp_schema_deviations_total",
     help: "CALLs accepted with schema deviations, by action",
     label: "action",
   },
   connections: {
-    name: "ocpp_connections_total",
+    name: "qubit_ocpp_connections_total",
     help: "WebSocket connections accepted",
   },
   refused: {
-    name: "ocpp_connections_refused_total",
+    name: "qubit_ocpp_connections_refused_total",
     help: "WebSocket upgrades refused (bad id, auth, subprotocol)",
     label: "reason",
   },
+  socket_errors: {
+    name: "qubit_ocpp_socket_errors_total",
+    help: "WebSocket errors that closed a charge point connection, by ws code",
+    label: "code",
+  },
 };
 
+/** Name of the gauge of connected charge points. */
+export const CONNECTED_GAUGE = "qubit_ocpp_charge_points_connected";
+
 /**
- * The central system's counters, labelled with the connector name. Each
- * bound series is created once and then found by its label value, so
- * counting a CALL allocates nothing.
+ * The metrics of a central system or proxy, labelled with the connector
+ * name: the counters above and the gauge of connected charge points.
+ * Each bound series is created once and then found by its label value,
+ * so counting a CALL allocates nothing.
  */
 export class CsmsCounters {
   private readonly bound = new Map<CsmsCounter, Map<string, BoundCounter>>();
+  private readonly connected: BoundGauge;
 
   constructor(
     private readonly registry: MetricsRegistry,
@@ -72,6 +83,15 @@ export class CsmsCounters {
       registry.counter(name, help);
       this.bound.set(counter, new Map());
     }
+    this.connected = registry
+      .gauge(CONNECTED_GAUGE, "Charge points connected now")
+      .with({ connector: connectorName });
+    this.connected.set(0);
+  }
+
+  /** Sets the gauge of connected charge points. */
+  setConnected(count: number): void {
+    this.connected.set(count);
   }
 
   /**

@@ -6,8 +6,13 @@ export interface RememberedAnswer {
   error?: Error;
 }
 
-/** Answers remembered per charge point; enough for a reconnect's resends. */
-const PER_CHARGE_POINT = 32;
+/**
+ * Answers remembered per charge point. OCPP-J allows one CALL in flight
+ * per direction, so a charger that reconnects resends one; 8 leaves room
+ * for chargers that send a few at once. Each entry stays in memory for the
+ * life of the process (about 190 bytes, measured with 300-byte frames).
+ */
+const PER_CHARGE_POINT = 8;
 
 /**
  * The last answers per charge point, keyed by message id. A charger that

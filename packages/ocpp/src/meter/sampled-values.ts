@@ -7,7 +7,6 @@ import {
   type TimeSeries,
   toBaseUnit,
 } from "@qubit/core";
-import { parseOcppTimestamp } from "../timestamps.js";
 import type { OcppVersion } from "../versions.js";
 import {
   DEFAULT_MEASURAND,
@@ -16,6 +15,8 @@ import {
   standardMeasurand,
 } from "./measurands.js";
 import { locationOf, type Notes } from "./notes.js";
+import { settleSamples } from "./repeated-samples.js";
+import { placeOnClock, type SampleTime } from "./sample-time.js";
 import { resolveUnit } from "./sample-unit.js";
 
 /** Context of the sampled values of one message: charger, connector, transaction. */
@@ -32,6 +33,8 @@ export interface MeterContext {
   energyUnit?: string | undefined;
   /** Extra metadata for every reading, such as `offline` or `trigger_reason`. */
   metadata?: Record<string, unknown>;
+  /** Receive time of the message in epoch ms, used in place of an unset clock. */
+  receivedAt: number;
   notes: Notes;
 }
 
@@ -59,7 +62,6 @@ export interface MeterValueResult {
 }
 
 const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const ZONE_MISSING_REASON = "timestamp without zone, read as UTC";
 /**
  * Meter values up to this many readings are checked for a repeated metric
  * by comparing pairs, which is cheaper than building a set for the few
@@ -71,10 +73,12 @@ const TEXT_FIELDS = ["context", "location", "format"] as const;
 
 /**
  * Converts the `meterValue` list of a MeterValues, StopTransaction
- * (`transactionData`) or TransactionEvent to readings, one per sampled
- * value: metric is the measurand plus `.<phase>`, asset
+ * (`transactionData`) or TransactionEvent to readings, one per metric:
+ * metric is the measurand plus `.<phase>`, asset
  * `<identity>:<connector>`, the unit as sent (the pipeline converts to
- * base units). `pointer` is the list's JSON pointer for messages.
+ * base units). Timestamps of a clock that was never set are replaced
+ * (see {@link placeOnClock}). `pointer` is the list's JSON pointer for
+ * messages.
  */
 export function convertMeterValues(
   meterValues: unknown,
@@ -82,10 +86,12 @@ export function convertMeterValues(
   pointer: string,
 ): MeterValueResult[] {
   if (!Array.isArray(meterValues)) return [];
+  const times = placeOnClock(meterValues, context, pointer);
   const results: MeterValueResult[] = [];
   for (let index = 0; index < meterValues.length; index += 1) {
     const result = convertMeterValue(
       meterValues[index],
+      times[index]!,
       context,
       pointer,
       index,
@@ -97,13 +103,13 @@ export function convertMeterValues(
 
 function convertMeterValue(
   element: unknown,
+  time: SampleTime | undefined,
   context: MeterContext,
   listPointer: string,
   listIndex: number,
 ): MeterValueResult | undefined {
   const meterValue = (element ?? {}) as Record<string, unknown>;
-  const time = parseOcppTimestamp(meterValue.timestamp);
-  if (!time.ok) {
+  if (time === undefined) {
     context.notes.reject({
       code: "QUBIT_OCPP_TIMESTAMP_INVALID",
       message: `meterValue timestamp must be ISO 8601 date-time, got ${JSON.stringify(meterValue.timestamp)}; its sampled values were not read`,
@@ -137,21 +143,40 @@ function convertMeterValue(
   const samples = Array.isArray(meterValue.sampledValue)
     ? meterValue.sampledValue
     : [];
-  let totalPower: number | undefined;
-  let phasePower: number | undefined;
-
+  // The sampledValue index of each reading, for diagnostics.
+  const indexes: number[] = [];
+  let unreadable = 0;
   for (let index = 0; index < samples.length; index += 1) {
     const reading = convertSample(
       (samples[index] ?? {}) as Record<string, unknown>,
       context,
-      time.zoneMissing,
+      time,
       `${pointer}/sampledValue/${index}`,
       result,
     );
-    if (!reading || typeof reading.value !== "number") continue;
+    if (!reading) continue;
+    indexes.push(index);
+    if (reading.value === null) unreadable += 1;
+  }
 
-    // Only the total import power and the import register feed the
-    // energy label check and the transaction, so only they are converted.
+  const repeated = hasRepeatedMetric(result.readings);
+  if (repeated || unreadable > 0) {
+    settleSamples(result, indexes, context, pointer, repeated);
+  }
+  addFigures(result);
+  return result;
+}
+
+/**
+ * Sets the figures the energy label check and the transaction use: the
+ * import register in Wh and the total import power in W (the sum of the
+ * phases when no total was sent). Only these readings are converted.
+ */
+function addFigures(result: MeterValueResult): void {
+  let totalPower: number | undefined;
+  let phasePower: number | undefined;
+  for (const reading of result.readings) {
+    if (typeof reading.value !== "number") continue;
     const measurand = reading.metadata?.measurand;
     const isPower = measurand === "Power.Active.Import";
     const isRegister =
@@ -172,10 +197,6 @@ function convertMeterValue(
 
   const power = totalPower ?? phasePower;
   if (power !== undefined) result.powerW = power;
-  if (hasRepeatedMetric(result.readings)) {
-    mergeConflicts(result, context, pointer);
-  }
-  return result;
 }
 
 /** Returns whether two readings of a meter value share a metric. */
@@ -194,55 +215,10 @@ function hasRepeatedMetric(readings: readonly TimeSeries[]): boolean {
   return false;
 }
 
-/**
- * Keeps one reading per metric of a meter value. Some firmware lists a
- * measurand twice with different values (MicroOcpp sent an energy
- * register as 0 and 1244 at one time); both would get the same reading id,
- * so the first is kept, marked, and the others are reported.
- */
-function mergeConflicts(
-  result: MeterValueResult,
-  context: MeterContext,
-  pointer: string,
-): void {
-  const byMetric = new Map<string, TimeSeries>();
-  const kept: TimeSeries[] = [];
-  for (const reading of result.readings) {
-    const first = byMetric.get(reading.metric);
-    if (!first) {
-      byMetric.set(reading.metric, reading);
-      kept.push(reading);
-      continue;
-    }
-    if (first.value === reading.value && first.unit === reading.unit) continue;
-    const metadata = first.metadata ?? {};
-    const others = (metadata.conflicting_values as unknown[] | undefined) ?? [];
-    others.push({ value: reading.value, unit: reading.unit });
-    metadata.conflicting_values = others;
-    first.metadata = metadata;
-    markEstimated(
-      first,
-      "the meter value lists this measurand more than once with different values; the first was kept",
-    );
-    context.notes.diagnostic({
-      code: "QUBIT_OCPP_SAMPLE_CONFLICT",
-      message: `meter value lists ${reading.metric} more than once with different values (${String(first.value)} ${first.unit} kept, ${String(reading.value)} ${reading.unit} reported)`,
-      location: locationOf(context, pointer),
-      value: reading.value,
-    });
-  }
-  if (kept.length !== result.readings.length) {
-    if (result.registerReading && !kept.includes(result.registerReading)) {
-      delete result.registerReading;
-    }
-    result.readings = kept;
-  }
-}
-
 function convertSample(
   sample: Record<string, unknown>,
   context: MeterContext,
-  zoneMissing: boolean,
+  time: SampleTime,
   pointer: string,
   result: MeterValueResult,
 ): TimeSeries | undefined {
@@ -291,16 +267,14 @@ function convertSample(
   if (sample.signedMeterValue !== undefined)
     metadata.signed_meter_value = sample.signedMeterValue;
 
+  if (time.deviceTimestamp !== undefined) {
+    metadata.device_timestamp = time.deviceTimestamp;
+  }
   const value = parseValue(sample.value);
   const assetId = context.assetId;
   if (value === undefined) {
-    notes.diagnostic({
-      code: "QUBIT_OCPP_VALUE_NOT_NUMBER",
-      message: `sampled value of ${measurand} must be a number, got ${JSON.stringify(sample.value)}; stored as an error reading with value null`,
-      location: locationOf(context, `${pointer}/value`),
-      value: sample.value,
-      fix: "check the charger's meter configuration",
-    });
+    // settleSamples reports it after checking whether a readable value of
+    // the same metric makes this one redundant.
     metadata.raw_value = sample.value;
     return pushReading(result, {
       asset_id: assetId,
@@ -333,7 +307,7 @@ function convertSample(
     source: context.source,
     metadata,
   });
-  if (zoneMissing) markEstimated(reading, ZONE_MISSING_REASON);
+  if (time.reason !== undefined) markEstimated(reading, time.reason);
   if (unitResult.reason) markEstimated(reading, unitResult.reason);
   return reading;
 }

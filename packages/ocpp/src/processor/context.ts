@@ -19,7 +19,7 @@ import type {
   TransactionRecord,
   TransactionStore,
 } from "../state/transactions.js";
-import { parseOcppTimestamp } from "../timestamps.js";
+import { clockProblem, parseOcppTimestamp } from "../timestamps.js";
 import type { OcppCall, ProcessorEvents, StationOptions } from "./types.js";
 
 /** Stores and services shared by the recorders of each action. */
@@ -49,9 +49,10 @@ export interface RecordContext {
 }
 
 /**
- * Reads a timestamp field for a record. A missing or unreadable time
- * falls back to the receive time and marks why; a time without a zone is
- * read as UTC and marked.
+ * Reads a timestamp field for a record. A missing or unreadable time, or
+ * one that a set clock cannot give (see `clockProblem`), is replaced by
+ * the receive time with the reason. A time without a zone is read as UTC
+ * and marked.
  */
 export function eventTime(
   context: RecordContext,
@@ -59,7 +60,12 @@ export function eventTime(
   field: string,
 ): { iso: string; epochMs: number; reason?: string } {
   const parsed = parseOcppTimestamp(value);
+  const received = context.call.receivedAt;
   if (parsed.ok) {
+    const problem = clockProblem(parsed.epochMs, received);
+    if (problem !== undefined) {
+      return outOfRangeTime(context, String(value), field, problem);
+    }
     const iso = new Date(parsed.epochMs).toISOString();
     return parsed.zoneMissing
       ? {
@@ -69,7 +75,6 @@ export function eventTime(
         }
       : { iso, epochMs: parsed.epochMs };
   }
-  const received = context.call.receivedAt;
   if (value !== undefined) {
     context.notes.diagnostic({
       code: "QUBIT_OCPP_TIMESTAMP_INVALID",
@@ -83,6 +88,29 @@ export function eventTime(
     iso: new Date(received).toISOString(),
     epochMs: received,
     reason: `${field} missing or invalid, receive time used`,
+  };
+}
+
+/** Reports a timestamp of an unset clock and returns the receive time. */
+function outOfRangeTime(
+  context: RecordContext,
+  sent: string,
+  field: string,
+  problem: string,
+): { iso: string; epochMs: number; reason: string } {
+  const { call } = context;
+  const received = new Date(call.receivedAt).toISOString();
+  context.notes.diagnostic({
+    code: "QUBIT_OCPP_TIMESTAMP_OUT_OF_RANGE",
+    message: `${call.action} ${field} ${sent} from charge point ${call.identity} in message ${call.messageId} is ${problem}, so the charger's clock is probably not set; the receive time ${received} was used and its readings are marked estimated`,
+    location: { ...context.source, field },
+    value: sent,
+    fix: "set the charger's clock (NTP, or the time in BootNotification and Heartbeat responses)",
+  });
+  return {
+    iso: received,
+    epochMs: call.receivedAt,
+    reason: `charger timestamp ${sent} is ${problem} (clock not set); the receive time was used`,
   };
 }
 
@@ -111,6 +139,7 @@ export function recordMeterValues(
     transactionId: transaction?.transaction_id ?? transactionId,
     source: context.source,
     energyUnit,
+    receivedAt: call.receivedAt,
     notes: context.notes,
   };
   if (metadata !== undefined) meterContext.metadata = metadata;
@@ -191,13 +220,22 @@ function round(value: number): number {
 
 /**
  * Builds the session reading of an ended transaction: its energy in Wh at
- * the stop time, with the session in metadata.
+ * the stop time, with the session in metadata. A stop register below the
+ * start register gives an `error` reading with value null, never a
+ * negative number. A stop time before the start time gives an estimated
+ * reading without `duration_s`. Both are reported as diagnostics.
  */
 export function sessionReading(
   context: RecordContext,
   record: TransactionRecord,
 ): TimeSeries | undefined {
-  if (record.energy_wh === undefined || record.stopped_at === undefined)
+  const startWh = record.meter_start_wh;
+  const stopWh = record.meter_stop_wh;
+  if (
+    startWh === undefined ||
+    stopWh === undefined ||
+    record.stopped_at === undefined
+  )
     return undefined;
   const started = Date.parse(record.started_at);
   const stopped = Date.parse(record.stopped_at);
@@ -205,29 +243,82 @@ export function sessionReading(
     transaction_id: record.transaction_id,
     started_at: record.started_at,
     stopped_at: record.stopped_at,
-    duration_s: Math.round((stopped - started) / 1000),
-    meter_start_wh: record.meter_start_wh,
-    meter_stop_wh: record.meter_stop_wh,
+    meter_start_wh: startWh,
+    meter_stop_wh: stopWh,
     ocpp_version: record.version,
   };
+  if (stopped >= started) {
+    metadata.duration_s = Math.round((stopped - started) / 1000);
+  }
   if (record.id_tag !== undefined) metadata.id_tag = record.id_tag;
   if (record.stop_reason !== undefined)
     metadata.stop_reason = record.stop_reason;
   if (record.signed_data.length > 0) metadata.signed_data = record.signed_data;
-  const reading = createReading({
+
+  const problems: string[] = [];
+  if (stopWh < startWh) {
+    problems.push(
+      `stop register ${stopWh} Wh is below start register ${startWh} Wh`,
+    );
+  }
+  if (stopped < started) {
+    problems.push(
+      `stop time ${record.stopped_at} is before start time ${record.started_at}`,
+    );
+  }
+  if (problems.length > 0) reportSession(context, record, problems.join("; "));
+
+  const fields = {
     asset_id: `${record.identity}:${record.connector_id}`,
     device_id: record.identity,
     metric: "Session.Energy.Active.Import",
-    value: record.energy_wh,
     unit: "Wh",
     timestamp: record.stopped_at,
-    quality: "measured",
     source: context.source,
+  };
+  if (stopWh < startWh) {
+    metadata.quality_reason = problems.join("; ");
+    return createReading({
+      ...fields,
+      value: null,
+      quality: "error",
+      metadata,
+    });
+  }
+  const reading = createReading({
+    ...fields,
+    value: stopWh - startWh,
+    quality: "measured",
     metadata,
   });
-  if (record.energy_wh < 0)
-    markEstimated(reading, "stop register is below the start register");
+  if (problems.length > 0) markEstimated(reading, problems.join("; "));
   return reading;
+}
+
+function reportSession(
+  context: RecordContext,
+  record: TransactionRecord,
+  reason: string,
+): void {
+  const energy =
+    record.energy_wh === undefined
+      ? "the session energy is an error reading with value null"
+      : `the session energy ${record.energy_wh} Wh is marked estimated`;
+  context.notes.diagnostic({
+    code: "QUBIT_OCPP_SESSION_INVALID",
+    message: `transaction ${record.transaction_id} of charge point ${record.identity}: ${reason}; ${energy}`,
+    location: {
+      ...context.source,
+      transaction_id: record.transaction_id,
+    },
+    value: {
+      meter_start_wh: record.meter_start_wh,
+      meter_stop_wh: record.meter_stop_wh,
+      started_at: record.started_at,
+      stopped_at: record.stopped_at,
+    },
+    fix: "check the charger's meter and clock; a meter replaced during the transaction also gives this",
+  });
 }
 
 /** Builds a reading that is not a sampled value (status, meterStart). */

@@ -6,6 +6,24 @@ import type { OcppVersion } from "../versions.js";
 import type { OcppProcessor } from "./processor.js";
 import type { OcppCall } from "./types.js";
 
+/**
+ * Why a frame is not a valid OCPP-J message: `json` (not JSON, not an
+ * array), `header` (bad message type or id), `call` (a CALL without an
+ * action name or payload object), `depth` (nested deeper than
+ * {@link MAX_FRAME_DEPTH}).
+ */
+export type FrameFault = "json" | "header" | "call" | "depth";
+
+/**
+ * Deepest nesting of arrays and objects a frame may have, counting the
+ * frame's own array as 1. The deepest OCPP 2.0.1 payloads (a charging
+ * profile with a sales tariff) stay under 15 levels. A payload nested
+ * thousands of levels deep overflows the stack of the recursive steps
+ * after parsing (schema check, copy, serialisation), so it is rejected
+ * before them.
+ */
+export const MAX_FRAME_DEPTH = 64;
+
 /** An OCPP-J frame split into its parts. */
 export type ParsedFrame =
   | {
@@ -24,13 +42,21 @@ export type ParsedFrame =
       description: string;
       details: unknown;
     }
-  | { ok: false; messageId: string; reason: string };
+  | {
+      ok: false;
+      messageId: string;
+      reason: string;
+      fault: FrameFault;
+      /** The message type, when the frame got far enough to show it. */
+      messageType?: unknown;
+    };
 
 /**
  * Parses one OCPP-J frame: `[2, id, action, payload]`,
  * `[3, id, payload]` or `[4, id, code, description, details]`. Returns
- * the reason when the text is not JSON or the header is malformed; the
- * message id is `-1` when it cannot be read, as OCPP-J prescribes.
+ * the reason and the fault when the text is not JSON, the header is
+ * malformed or the frame is nested deeper than {@link MAX_FRAME_DEPTH};
+ * the message id is `-1` when it cannot be read, as OCPP-J prescribes.
  */
 export function parseFrame(raw: string): ParsedFrame {
   let frame: unknown;
@@ -41,6 +67,7 @@ export function parseFrame(raw: string): ParsedFrame {
       ok: false,
       messageId: "-1",
       reason: `not JSON: ${(error as Error).message}`,
+      fault: "json",
     };
   }
   if (!Array.isArray(frame)) {
@@ -48,6 +75,7 @@ export function parseFrame(raw: string): ParsedFrame {
       ok: false,
       messageId: "-1",
       reason: "a frame must be a JSON array",
+      fault: "json",
     };
   }
   const [type, messageId] = frame;
@@ -59,7 +87,17 @@ export function parseFrame(raw: string): ParsedFrame {
     return {
       ok: false,
       messageId: "-1",
-      reason: `the message id must be a string of 1 to 36 characters, got ${JSON.stringify(messageId)}`,
+      reason: `the message id must be a string of 1 to 36 characters, got ${describeHeaderValue(messageId)}`,
+      fault: "header",
+    };
+  }
+  if (deeperThan(frame, MAX_FRAME_DEPTH)) {
+    return {
+      ok: false,
+      messageId,
+      reason: `the frame is nested deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects`,
+      fault: "depth",
+      messageType: type,
     };
   }
   if (type === 2) {
@@ -69,6 +107,7 @@ export function parseFrame(raw: string): ParsedFrame {
         ok: false,
         messageId,
         reason: "a CALL needs an action name as its third element",
+        fault: "call",
       };
     }
     if (
@@ -80,6 +119,7 @@ export function parseFrame(raw: string): ParsedFrame {
         ok: false,
         messageId,
         reason: "a CALL payload must be a JSON object",
+        fault: "call",
       };
     }
     return {
@@ -104,8 +144,41 @@ export function parseFrame(raw: string): ParsedFrame {
   return {
     ok: false,
     messageId,
-    reason: `message type must be 2 (CALL), 3 (CALLRESULT) or 4 (CALLERROR), got ${JSON.stringify(type)}`,
+    reason: `message type must be 2 (CALL), 3 (CALLRESULT) or 4 (CALLERROR), got ${describeHeaderValue(type)}`,
+    fault: "header",
   };
+}
+
+/**
+ * Describes a header element for a reason text. Arrays and objects are
+ * named, not serialised, because a hostile frame may nest them too deep
+ * for `JSON.stringify`.
+ */
+function describeHeaderValue(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value !== null && typeof value === "object") return "an object";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+}
+
+/**
+ * Returns whether arrays and objects nest more than `levels` deep in a
+ * value. The recursion stops at `levels`, so it is safe on any input.
+ */
+function deeperThan(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (levels === 0) return true;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) {
+      if (deeperThan(value[index], levels - 1)) return true;
+    }
+    return false;
+  }
+  for (const key in value) {
+    if (deeperThan((value as Record<string, unknown>)[key], levels - 1))
+      return true;
+  }
+  return false;
 }
 
 /** Result of handling one CALL: the CALLRESULT payload or a CALLERROR, and the message. */
@@ -197,6 +270,14 @@ function failed(
   return { ok: false, error, message };
 }
 
+/** Codes of input that is refused before it is handled as a CALL. */
+export type BadFrameCode =
+  | "QUBIT_OCPP_FRAME_INVALID"
+  | "QUBIT_OCPP_FRAME_TOO_LARGE"
+  | "QUBIT_OCPP_FRAME_TOO_DEEP"
+  | "QUBIT_OCPP_RATE_LIMITED"
+  | "QUBIT_OCPP_HANDLER_FAILED";
+
 /** Builds the dead-lettered message of a frame that is not a valid CALL. */
 export function badFrameMessage(fields: {
   identity: string;
@@ -205,10 +286,7 @@ export function badFrameMessage(fields: {
   raw: string;
   receivedAt: number;
   connectorName: string;
-  code:
-    | "QUBIT_OCPP_FRAME_INVALID"
-    | "QUBIT_OCPP_FRAME_TOO_LARGE"
-    | "QUBIT_OCPP_RATE_LIMITED";
+  code: BadFrameCode;
   reason: string;
 }): OcppMessage {
   const message = new OcppMessage({

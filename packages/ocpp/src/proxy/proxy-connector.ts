@@ -2,11 +2,14 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Socket } from "node:net";
 import {
   BaseConnector,
+  type BoundGauge,
   type ConnectorContext,
   MemoryStateStore,
 } from "@qubit/core";
 import { WebSocketServer } from "ws";
 import type { ProxyConfig } from "../config.js";
+import { CONNECTED_GAUGE } from "../csms/counters.js";
+import { warnOpenDoors } from "../csms/exposure.js";
 import {
   clientCertificateName,
   createListener,
@@ -39,6 +42,7 @@ export class ProxyConnector extends BaseConnector<OcppMessage> {
   private readonly chargePoints: ChargePointRegistry;
   private readonly versions: OcppVersion[];
   private readonly sessions = new Map<string, ProxySession>();
+  private readonly connectedGauge: BoundGauge;
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
   private boundPort: number | undefined;
@@ -53,6 +57,10 @@ export class ProxyConnector extends BaseConnector<OcppMessage> {
       config.charge_points,
       config.unknown_charge_points,
     );
+    this.connectedGauge = this.registry
+      .gauge(CONNECTED_GAUGE, "Charge points connected now")
+      .with({ connector: this.name });
+    this.connectedGauge.set(0);
     this.processor = new OcppProcessor({
       connectorName: this.name,
       state: this.state ?? new MemoryStateStore(),
@@ -103,11 +111,13 @@ export class ProxyConnector extends BaseConnector<OcppMessage> {
       { port: this.boundPort, upstream: this.config.upstream.websocket_url },
       "OCPP proxy listening",
     );
+    warnOpenDoors(this.logger, this.config, this.boundPort, "proxy");
   }
 
   protected async stop(): Promise<void> {
     for (const session of this.sessions.values()) session.close();
     this.sessions.clear();
+    this.connectedGauge.set(0);
     this.wss?.close();
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
@@ -191,9 +201,11 @@ export class ProxyConnector extends BaseConnector<OcppMessage> {
         deliver: (message) => this.deliver(message),
       });
       this.sessions.set(identity, session);
+      this.connectedGauge.set(this.sessions.size);
       charger.on("close", () => {
         if (this.sessions.get(identity) === session)
           this.sessions.delete(identity);
+        this.connectedGauge.set(this.sessions.size);
         session.close();
       });
     });

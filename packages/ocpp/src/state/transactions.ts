@@ -25,7 +25,10 @@ export interface TransactionRecord {
   stopped_at?: string;
   meter_stop_wh?: number;
   stop_reason?: string;
-  /** Energy charged: stop register minus start register, in Wh. */
+  /**
+   * Energy charged: stop register minus start register, in Wh. Not set
+   * when the stop register is below the start register.
+   */
   energy_wh?: number;
 }
 
@@ -48,7 +51,12 @@ export class TransactionStore {
   private readonly namespace: string;
   private readonly activeNamespace: string;
   private readonly counterNamespace: string;
-  private readonly cache = new Map<string, TransactionRecord>();
+  /**
+   * Active transactions per charge point, then per transaction id: two
+   * lookups with strings the caller already has, instead of building a
+   * key for every meter value.
+   */
+  private readonly cache = new Map<string, Map<string, TransactionRecord>>();
   /** Active transaction id per `<identity>|<connector>`; null when none. */
   private readonly active = new Map<string, string | null>();
   /** When each cached record was last written to the store, in epoch ms. */
@@ -85,11 +93,13 @@ export class TransactionStore {
 
   /** Returns a transaction by charger and id. */
   get(identity: string, transactionId: string): TransactionRecord | undefined {
-    const key = recordKey(identity, transactionId);
-    const cached = this.cache.get(key);
+    const cached = this.cache.get(identity)?.get(transactionId);
     if (cached) return cached;
-    const stored = this.state.get<TransactionRecord>(this.namespace, key);
-    if (stored?.status === "active") this.cache.set(key, stored);
+    const stored = this.state.get<TransactionRecord>(
+      this.namespace,
+      recordKey(identity, transactionId),
+    );
+    if (stored?.status === "active") this.cacheRecord(stored);
     return stored;
   }
 
@@ -109,8 +119,7 @@ export class TransactionStore {
 
   /** Stores a new active transaction. */
   start(record: TransactionRecord): void {
-    const key = recordKey(record.identity, record.transaction_id);
-    this.cache.set(key, record);
+    this.cacheRecord(record);
     this.write(record);
     const activeKey = `${record.identity}|${record.connector_id}`;
     this.active.set(activeKey, record.transaction_id);
@@ -152,11 +161,14 @@ export class TransactionStore {
     if (stop.reason !== undefined) record.stop_reason = stop.reason;
     if (
       record.meter_start_wh !== undefined &&
-      record.meter_stop_wh !== undefined
+      record.meter_stop_wh !== undefined &&
+      record.meter_stop_wh >= record.meter_start_wh
     )
       record.energy_wh = record.meter_stop_wh - record.meter_start_wh;
     const key = recordKey(record.identity, record.transaction_id);
-    this.cache.delete(key);
+    const cached = this.cache.get(record.identity);
+    cached?.delete(record.transaction_id);
+    if (cached?.size === 0) this.cache.delete(record.identity);
     this.persistedAt.delete(record);
     this.state.set(this.namespace, key, record);
     const activeKey = `${record.identity}|${record.connector_id}`;
@@ -174,7 +186,19 @@ export class TransactionStore {
   all(): TransactionRecord[] {
     return this.state
       .entries<TransactionRecord>(this.namespace)
-      .map(([key, stored]) => this.cache.get(key) ?? stored);
+      .map(
+        ([, stored]) =>
+          this.cache.get(stored.identity)?.get(stored.transaction_id) ?? stored,
+      );
+  }
+
+  private cacheRecord(record: TransactionRecord): void {
+    let records = this.cache.get(record.identity);
+    if (!records) {
+      records = new Map();
+      this.cache.set(record.identity, records);
+    }
+    records.set(record.transaction_id, record);
   }
 
   private write(record: TransactionRecord): void {

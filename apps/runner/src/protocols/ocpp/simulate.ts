@@ -11,7 +11,9 @@ const SIMULATE_USAGE = `Usage: qubit simulate ocpp --url URL --charge-point ID [
 
 Runs a simulated charge point against a CSMS: boot, status changes and
 charging sessions with meter values, reconnecting with backoff while the
-CSMS is unreachable. Stops after the sessions, or on Ctrl-C.
+CSMS is unreachable. A rejected connection (HTTP 401 for a wrong
+password, 404 for an unknown id) is printed to stderr and retried every
+30 s. Stops after the sessions, or on Ctrl-C.
 
 Options:
   --url URL              CSMS endpoint, for example ws://127.0.0.1:9000/ocpp
@@ -104,6 +106,12 @@ export const simulateCommand: ExtraCommand = {
     client.on("failed", ({ action, error }) =>
       context.stderr.write(`${action} failed: ${error.message}\n`),
     );
+    client.on("connect_failed", ({ error, retryInMs }) => {
+      const fix = error.fix === undefined ? "" : ` (${error.fix})`;
+      context.stderr.write(
+        `${error.code}: ${error.message}${fix}; retrying in ${Math.ceil(retryInMs / 1000)} s\n`,
+      );
+    });
     client.start();
     try {
       await simulator.run(abort.signal);
