@@ -53,7 +53,11 @@ export {
   type MetricSample,
   MetricsRegistry,
 } from "./metrics/registry.js";
-export { encodeRaw, toDeadLetter } from "./pipeline/dead-letter.js";
+export {
+  encodeRaw,
+  MAX_DEAD_LETTER_RAW_BYTES,
+  toDeadLetter,
+} from "./pipeline/dead-letter.js";
 export {
   type DeadLetter,
   type DeadLetterOutput,
@@ -64,6 +68,7 @@ export {
   NdjsonWriter,
   NullOutput,
   type Output,
+  type RotationOptions,
 } from "./pipeline/output.js";
 export {
   Pipeline,

@@ -139,6 +139,17 @@ export const DeadLetterConfigSchema = Type.Object(
       description:
         "Also store rejected inputs in the dead_letters table of the SQLite store",
     }),
+    max_file_bytes: Type.Integer({
+      minimum: 1024,
+      default: 104_857_600,
+      description:
+        "Size at which the dead-letter file is renamed to <path>.1 and a new one begun",
+    }),
+    keep_files: Type.Integer({
+      minimum: 0,
+      default: 3,
+      description: "Rotated dead-letter files kept; 0 keeps none",
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -205,7 +216,12 @@ export interface RunnerConfig {
   data_dir: string;
   shutdown_timeout_ms: number;
   outputs: Static<typeof OutputConfigSchema>[];
-  dead_letter: { path?: string; sqlite: boolean };
+  dead_letter: {
+    path?: string;
+    sqlite: boolean;
+    max_file_bytes: number;
+    keep_files: number;
+  };
   pipeline: {
     batch_size: number;
     batch_interval_ms: number;

@@ -164,6 +164,11 @@ export function createDeadLetterOutputs(
   const outputs: DeadLetterOutput[] = [
     new NdjsonDeadLetterOutput(
       config.dead_letter.path ?? join(config.data_dir, "dead-letters.ndjson"),
+      "dead-letter-file",
+      {
+        maxBytes: config.dead_letter.max_file_bytes,
+        keep: config.dead_letter.keep_files,
+      },
     ),
   ];
   if (

@@ -1,5 +1,11 @@
 import { once } from "node:events";
-import { createWriteStream, mkdirSync } from "node:fs";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  statSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import type { Writable } from "node:stream";
 import type { SourceLocation } from "../errors.js";
@@ -33,6 +39,11 @@ export interface DeadLetter {
   /** The raw input: text as is, binary as base64, objects as JSON. */
   raw: string;
   raw_encoding: "utf8" | "base64" | "json";
+  /**
+   * Size of the raw input in bytes when it was longer than
+   * {@link MAX_DEAD_LETTER_RAW_BYTES} and `raw` holds only its start.
+   */
+  raw_truncated_from?: number;
 }
 
 /** A destination of dead letters. */
@@ -72,18 +83,32 @@ export class NullOutput implements Output {
   async close(): Promise<void> {}
 }
 
+/** Size limit of an NDJSON file that {@link NdjsonWriter} rotates. */
+export interface RotationOptions {
+  /** Size at which the file is renamed to `<path>.1` and a new one begun. */
+  maxBytes: number;
+  /** Rotated files kept (`<path>.1` newest); older ones are overwritten. */
+  keep: number;
+}
+
 /**
  * Writes one JSON object per line to a stream or file, waiting for the
  * stream to drain so a slow disk or pipe slows the pipeline down instead
  * of filling memory.
  */
 export class NdjsonWriter<T> {
-  private readonly stream: Writable;
+  private stream: Writable;
   private readonly ownsStream: boolean;
+  private readonly path: string | undefined;
+  private readonly rotation: RotationOptions | undefined;
+  private size = 0;
 
-  constructor(target: Writable | string) {
+  constructor(target: Writable | string, rotation?: RotationOptions) {
     if (typeof target === "string") {
       mkdirSync(dirname(target), { recursive: true });
+      this.path = target;
+      this.rotation = rotation;
+      this.size = existsSync(target) ? statSync(target).size : 0;
       this.stream = createWriteStream(target, { flags: "a" });
       this.ownsStream = true;
     } else {
@@ -96,17 +121,38 @@ export class NdjsonWriter<T> {
     if (items.length === 0) return;
     let text = "";
     for (const item of items) text += `${JSON.stringify(item)}\n`;
+    if (this.rotation) {
+      const bytes = Buffer.byteLength(text);
+      if (this.size > 0 && this.size + bytes > this.rotation.maxBytes) {
+        await this.rotate(this.rotation.keep);
+      }
+      this.size += bytes;
+    }
     if (!this.stream.write(text)) await once(this.stream, "drain");
   }
 
   async close(): Promise<void> {
     if (!this.ownsStream) return;
-    await new Promise<void>((resolve, reject) => {
-      this.stream.end((error?: Error | null) =>
-        error ? reject(error) : resolve(),
-      );
-    });
+    await endStream(this.stream);
   }
+
+  private async rotate(keep: number): Promise<void> {
+    const path = this.path as string;
+    await endStream(this.stream);
+    for (let index = keep - 1; index >= 1; index -= 1) {
+      if (existsSync(`${path}.${index}`))
+        renameSync(`${path}.${index}`, `${path}.${index + 1}`);
+    }
+    if (keep >= 1) renameSync(path, `${path}.1`);
+    this.stream = createWriteStream(path, { flags: keep >= 1 ? "a" : "w" });
+    this.size = 0;
+  }
+}
+
+function endStream(stream: Writable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    stream.end((error?: Error | null) => (error ? reject(error) : resolve()));
+  });
 }
 
 /** Writes readings as NDJSON to stdout, a stream or a file (appending). */
@@ -133,9 +179,18 @@ export class NdjsonDeadLetterOutput implements DeadLetterOutput {
   readonly name: string;
   private readonly writer: NdjsonWriter<DeadLetter>;
 
-  constructor(target: Writable | string, name = "dead-letter-file") {
+  /**
+   * @param target a stream, or a file path to append to
+   * @param rotation size limit of a file target; default 100 MiB, with
+   *   3 rotated files kept, so that a flood of rejects cannot fill the disk
+   */
+  constructor(
+    target: Writable | string,
+    name = "dead-letter-file",
+    rotation: RotationOptions = { maxBytes: 100 * 1024 * 1024, keep: 3 },
+  ) {
     this.name = name;
-    this.writer = new NdjsonWriter(target);
+    this.writer = new NdjsonWriter(target, rotation);
   }
 
   write(letters: readonly DeadLetter[]): Promise<void> {
