@@ -22,69 +22,21 @@ import {
   type Output,
 } from "./output.js";
 import {
+  conflictingReading,
   DEFAULT_TIME_WINDOW,
   implausibility,
+  invalidReading,
   type TimeWindow,
+  unknownUnit,
 } from "./plausibility.js";
 import { RecentIds } from "./recent-ids.js";
+import type {
+  PipelineEvents,
+  PipelineOptions,
+  PipelineStats,
+} from "./types.js";
 
-/** Options of {@link Pipeline}. */
-export interface PipelineOptions {
-  /** Where readings go; a batch is done when every output has it. */
-  outputs: Output[];
-  /** Where rejects go; default an in-memory ring of 10,000. */
-  deadLetters?: DeadLetterOutput[];
-  /** Readings per batch; default 500. */
-  batchSize?: number;
-  /** Longest a reading waits for its batch to fill, in ms; default 200. */
-  batchIntervalMs?: number;
-  /**
-   * Readings held (batched or being written) above which the pipeline
-   * reports itself saturated and connectors slow down; default 20,000.
-   */
-  maxPendingReadings?: number;
-  /** `base` converts values to base units (default); `canonical` keeps the scale. */
-  unitMode?: UnitMode;
-  /** Reading ids remembered to drop duplicates; default 100,000, 0 disables. */
-  dedupWindow?: number;
-  /**
-   * Time window of accepted timestamps; readings outside it go to the
-   * dead letters. Default: from 1990-01-01 to one day ahead of now.
-   */
-  timeWindow?: TimeWindow;
-  /** Flags frozen and out-of-range values and scores each connector. */
-  quality?: QualityMonitor;
-  /** First retry delay of a failed output write, in ms; default 100. */
-  retryInitialDelayMs?: number;
-  /** Longest retry delay of a failed output write, in ms; default 30,000. */
-  retryMaxDelayMs?: number;
-  logger?: Logger;
-  registry?: MetricsRegistry;
-  /** Pipeline name in metrics and logs; default `main`. */
-  name?: string;
-  now?: () => number;
-}
-
-/** Counts of what a pipeline did, per connector and in total. */
-export interface PipelineStats {
-  messages: number;
-  readings_written: number;
-  readings_invalid: number;
-  readings_duplicate: number;
-  readings_conflict: number;
-  dead_letters: number;
-  diagnostics: number;
-  pending_readings: number;
-  by_connector: Record<
-    string,
-    {
-      messages: number;
-      readings: number;
-      dead_letters: number;
-      diagnostics: number;
-    }
-  >;
-}
+export type { PipelineEvents, PipelineOptions, PipelineStats };
 
 interface Batch {
   readings: TimeSeries[];
@@ -106,13 +58,6 @@ interface ConnectorCounters {
     duplicate: BoundCounter;
     conflict: BoundCounter;
   };
-}
-
-/** Events of a {@link Pipeline}. */
-export interface PipelineEvents {
-  diagnostic: [Diagnostic & { connector: string }];
-  "dead-letter": [DeadLetter];
-  written: [readonly TimeSeries[]];
 }
 
 const resolved = Promise.resolve();
@@ -297,39 +242,27 @@ export class Pipeline
 
     let added = 0;
     let batch: Batch | undefined;
+    const reject = (diagnostic: Diagnostic) => {
+      letters ??= [];
+      letters.push(toDeadLetter(message, diagnostic, this.now()));
+    };
     for (let index = 0; index < readings.length; index += 1) {
       const reading = readings[index]!;
       normalizeReadingUnit(reading, this.unitMode);
       const problem = checkReading(reading);
-      if (problem !== undefined) {
-        this.totals.readings_invalid += 1;
-        counters.metrics.invalid.inc();
-        letters ??= [];
-        letters.push(
-          toDeadLetter(
-            message,
-            {
-              code: "QUBIT_CORE_READING_INVALID",
-              message: `Invalid reading ${reading.metric ?? "(no metric)"} of ${reading.asset_id ?? "(no asset)"}: ${problem}`,
-              location: { metric: reading.metric },
-              fix: "fix the mapping that produced this reading, or the device value",
-            },
-            this.now(),
-          ),
-        );
-        continue;
-      }
-      const rule = implausibility(
-        reading,
-        parseIsoUtc(reading.timestamp),
-        this.now(),
-        this.timeWindow,
-      );
+      const rule =
+        problem === undefined
+          ? implausibility(
+              reading,
+              parseIsoUtc(reading.timestamp),
+              this.now(),
+              this.timeWindow,
+            )
+          : invalidReading(reading, problem);
       if (rule !== undefined) {
         this.totals.readings_invalid += 1;
         counters.metrics.invalid.inc();
-        letters ??= [];
-        letters.push(toDeadLetter(message, rule, this.now()));
+        reject(rule);
         continue;
       }
       if (reading.unit !== "" && lookupUnit(reading.unit) === undefined) {
@@ -344,23 +277,7 @@ export class Pipeline
       if (seen === "conflict") {
         this.totals.readings_conflict += 1;
         counters.metrics.conflict.inc();
-        letters ??= [];
-        letters.push(
-          toDeadLetter(
-            message,
-            {
-              code: "QUBIT_CORE_READING_CONFLICT",
-              message: `A reading of ${reading.metric} of ${reading.asset_id} at ${reading.timestamp} was already accepted with another value; this one (${JSON.stringify(reading.value)}) was not stored`,
-              location: {
-                metric: reading.metric,
-                timestamp: reading.timestamp,
-              },
-              value: reading.value,
-              fix: "two values for one series and time: check the source for repeated rows or a clock that does not advance",
-            },
-            this.now(),
-          ),
-        );
+        reject(conflictingReading(reading));
         continue;
       }
       this.quality?.inspect(reading, connector);
@@ -665,13 +582,7 @@ export class Pipeline
     }
     if (reported.size < 1000) reported.add(reading.unit);
     this.metric.unknownUnits.inc({ connector });
-    this.onDiagnostic(message, connector, {
-      code: "QUBIT_CORE_UNIT_UNKNOWN",
-      message: `Unit ${JSON.stringify(reading.unit)} of ${reading.metric} of ${reading.asset_id} is not in the unit table; the value is stored as received, without conversion`,
-      location: { metric: reading.metric },
-      value: reading.unit,
-      fix: "use a unit from the unit table (W, kWh, V, A, Hz, celsius, percent, ...), or map the unit in the connector config",
-    });
+    this.onDiagnostic(message, connector, unknownUnit(reading));
   }
 
   private onDiagnostic(

@@ -71,3 +71,38 @@ export function implausibility(
   }
   return undefined;
 }
+
+/** Builds the reject of a reading that does not match the schema. */
+export function invalidReading(
+  reading: TimeSeries,
+  problem: string,
+): Diagnostic {
+  return {
+    code: "QUBIT_CORE_READING_INVALID",
+    message: `Invalid reading ${reading.metric ?? "(no metric)"} of ${reading.asset_id ?? "(no asset)"}: ${problem}`,
+    location: { metric: reading.metric },
+    fix: "fix the mapping that produced this reading, or the device value",
+  };
+}
+
+/** Builds the reject of a reading whose id was taken with another value. */
+export function conflictingReading(reading: TimeSeries): Diagnostic {
+  return {
+    code: "QUBIT_CORE_READING_CONFLICT",
+    message: `A reading of ${reading.metric} of ${reading.asset_id} at ${reading.timestamp} was already accepted with another value; this one (${JSON.stringify(reading.value)}) was not stored`,
+    location: { metric: reading.metric, timestamp: reading.timestamp },
+    value: reading.value,
+    fix: "two values for one series and time: check the source for repeated rows or a clock that does not advance",
+  };
+}
+
+/** Builds the warning of a unit that the unit table does not list. */
+export function unknownUnit(reading: TimeSeries): Diagnostic {
+  return {
+    code: "QUBIT_CORE_UNIT_UNKNOWN",
+    message: `Unit ${JSON.stringify(reading.unit)} of ${reading.metric} of ${reading.asset_id} is not in the unit table; the value is stored as received, without conversion`,
+    location: { metric: reading.metric },
+    value: reading.unit,
+    fix: "use a unit from the unit table (W, kWh, V, A, Hz, celsius, percent, ...), or map the unit in the connector config",
+  };
+}
