@@ -18,6 +18,7 @@ const APT_PACKAGES = [
   "mosquitto",
   "mosquitto-clients",
   "python3-pymodbus",
+  "python3-serial-asyncio",
   "socat",
   "openssl",
 ];
@@ -76,12 +77,13 @@ function installAndBuild() {
 }
 
 function ensureSystemPackages() {
-  const pymodbus =
-    spawnSync("/usr/bin/python3", ["-c", "import pymodbus"], {
+  const canImport = (module) =>
+    spawnSync("/usr/bin/python3", ["-c", `import ${module}`], {
       stdio: "ignore",
     }).status === 0;
   const missing = APT_PACKAGES.filter((name) => {
-    if (name === "python3-pymodbus") return !pymodbus;
+    if (name === "python3-pymodbus") return !canImport("pymodbus");
+    if (name === "python3-serial-asyncio") return !canImport("serial_asyncio");
     if (name === "mosquitto-clients") return !has("mosquitto_pub");
     if (name === "mosquitto")
       return !existsSync("/usr/sbin/mosquitto") && !has("mosquitto");

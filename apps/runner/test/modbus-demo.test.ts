@@ -48,11 +48,11 @@ describe("qubit demo, Modbus part", () => {
           const stats =
             service.pipeline.stats().by_connector["modbus-inverter"];
           return (
-            (stats?.readings ?? 0) >= 21 && (stats?.dead_letters ?? 0) >= 2
+            (stats?.readings ?? 0) >= 21 && (stats?.dead_letters ?? 0) >= 1
           );
         },
         20_000,
-        "three polls and two dead letters",
+        "three polls and a dead letter",
       );
     } finally {
       await service.stop();
@@ -79,6 +79,9 @@ describe("qubit demo, Modbus part", () => {
           "SELECT code, reason FROM dead_letters WHERE protocol = 'modbus'",
         )
         .all() as { code: string; reason: string }[];
+      // The missing register fails at every poll, but its dead letter is
+      // sent once; the repeats are only counted.
+      expect(letters).toHaveLength(1);
       expect(letters[0]!.code).toBe(
         "QUBIT_MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS",
       );

@@ -387,6 +387,14 @@ export const ModbusConfigSchema = Type.Object(
           "Longest delay between reconnect attempts, and between probes of an unreachable device, in ms",
       }),
     ),
+    fault_repeat_interval: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        default: 600,
+        description:
+          "Seconds between two dead letters or diagnostics of a read that keeps failing the same way; the repeats in between are counted in the metric qubit_modbus_faults_suppressed_total and in health",
+      }),
+    ),
     inter_frame_delay_ms: Type.Optional(
       Type.Number({
         minimum: 0,

@@ -7,6 +7,8 @@ export const ModbusErrorCodes = {
   QUBIT_MODBUS_MAP_INVALID:
     "A register map point is inconsistent: type, table, length or scaling.",
   QUBIT_MODBUS_PROFILE_UNKNOWN: "A device names a profile that does not exist.",
+  QUBIT_MODBUS_UNIT_UNKNOWN:
+    "A point's `unit` is not in the core unit table, so it is not converted.",
   QUBIT_MODBUS_SCALE_LOOKS_LIKE_MULTIPLIER:
     "A `scale` below 1 divides, so 0.1 makes values 10 times larger.",
   QUBIT_MODBUS_CONNECTION_FAILED:

@@ -53,6 +53,7 @@ export {
 } from "./map/profiles.js";
 export {
   ModbusConnector,
+  type ModbusLastError,
   type PlannedRequest,
   transportOptions,
 } from "./modbus-connector.js";
@@ -68,10 +69,12 @@ export {
 export { checkModbusConfigs, modbusPlugin } from "./plugin.js";
 export { CounterTracker } from "./poll/counters.js";
 export { type BlockResult, decodePoll } from "./poll/decode.js";
+export type { DeviceHealth, PollFault } from "./poll/device-poller.js";
 export { type ProbeRow, probeInterpretations } from "./probe.js";
 export {
   discoverSunSpec,
   type FoundModel,
+  type SkippedModel,
   SUNSPEC_BASES,
   type SunSpecDiscovery,
 } from "./sunspec/discover.js";

@@ -3,12 +3,13 @@ import {
   type BasicMessage,
   ConfigError,
   type ConnectorContext,
+  type ConnectorHealth,
   type QubitError,
 } from "@qubit/core";
 import type { ModbusConfig } from "./config.js";
 import { type CompiledDevice, compileDevices } from "./map/compile.js";
 import { CounterTracker } from "./poll/counters.js";
-import { DevicePoller } from "./poll/device-poller.js";
+import { DevicePoller, type PollFault } from "./poll/device-poller.js";
 import { discoverSunSpec } from "./sunspec/discover.js";
 import { ModbusClient, type TransportOptions } from "./transport/client.js";
 import { type WriteValue, writePoint } from "./write.js";
@@ -22,6 +23,23 @@ export interface PlannedRequest {
   start: number;
   quantity: number;
   points: string[];
+}
+
+/**
+ * The latest fault in `health().last_error`: the core fields plus where
+ * it happened. `address` is the 0-based register or bit address of the
+ * failed request on the wire; device fields are absent for a connection
+ * fault.
+ */
+export interface ModbusLastError {
+  code: string;
+  message: string;
+  at: string;
+  endpoint: string;
+  device?: string;
+  unit_id?: number;
+  function?: number;
+  address?: number;
 }
 
 /**
@@ -41,6 +59,7 @@ export class ModbusConnector extends BaseConnector<BasicMessage> {
   private readonly scheduled = new Map<DevicePoller, Set<number>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private running = false;
+  private lastFault: ModbusLastError | undefined;
 
   constructor(config: ModbusConfig, context: ConnectorContext = {}) {
     super("modbus", context);
@@ -67,6 +86,12 @@ export class ModbusConnector extends BaseConnector<BasicMessage> {
           counters: this.counters,
           state: this.state,
           maxProbeDelayMs: config.reconnect_max_delay_ms ?? 30_000,
+          repeatIntervalMs:
+            config.fault_repeat_interval === undefined
+              ? undefined
+              : config.fault_repeat_interval * 1000,
+          now: this.now,
+          onFault: (fault) => this.onPollFault(fault),
         }),
     );
   }
@@ -130,7 +155,7 @@ export class ModbusConnector extends BaseConnector<BasicMessage> {
     try {
       await this.client.open();
     } catch (error) {
-      this.recordFault(error, "QUBIT_MODBUS_CONNECTION_FAILED");
+      this.recordConnectionFault(error, "QUBIT_MODBUS_CONNECTION_FAILED");
       this.setStatus("degraded");
       this.logger.warn(
         { err: (error as Error).message },
@@ -149,14 +174,71 @@ export class ModbusConnector extends BaseConnector<BasicMessage> {
     await this.client.close();
   }
 
+  /** Returns the health, with the device and address of the latest fault. */
+  override health(): ConnectorHealth {
+    const health = super.health();
+    if (this.lastFault) health.last_error = { ...this.lastFault };
+    return health;
+  }
+
   protected override healthDetails(): Record<string, unknown> {
+    const devices = this.pollers.map((poller) => poller.health());
     return {
       endpoint: this.client.endpoint,
       transport: this.client.options.protocol,
       connected: this.client.connected,
       requests: { ...this.client.stats },
-      devices: this.pollers.map((poller) => poller.health()),
+      faults_suppressed: devices.reduce(
+        (sum, device) => sum + device.suppressed_faults,
+        0,
+      ),
+      devices,
     };
+  }
+
+  /**
+   * Records a failed read: the errors metric, the `fault` event and
+   * `last_error`, and the suppressed-repeats metric for a repeat.
+   */
+  private onPollFault(fault: PollFault): void {
+    const { error } = fault;
+    this.recordFault(error, error.code);
+    this.lastFault = {
+      code: error.code,
+      message: error.message,
+      at: new Date(this.now()).toISOString(),
+      endpoint: this.client.endpoint,
+      device: fault.device,
+      unit_id: fault.unitId,
+      function: fault.functionCode,
+      address: fault.address,
+    };
+    if (!fault.reported) {
+      this.metrics.incrementCounter("modbus_faults_suppressed", 1, {
+        device: fault.device,
+        code: error.code,
+      });
+    }
+  }
+
+  /** Records a fault of the connection or of a device without a read. */
+  private recordConnectionFault(
+    error: unknown,
+    fallbackCode: string,
+    device?: { name: string; unitId: number },
+  ): QubitError {
+    const fault = this.recordFault(error, fallbackCode);
+    this.lastFault = {
+      code: fault.code,
+      message: fault.message,
+      at: new Date(this.now()).toISOString(),
+      endpoint: this.client.endpoint,
+    };
+    if (device) {
+      this.lastFault.device = device.name;
+      this.lastFault.unit_id = device.unitId;
+    }
+    return fault;
   }
 
   /**
@@ -226,7 +308,11 @@ export class ModbusConnector extends BaseConnector<BasicMessage> {
       );
       this.updateStatus();
     } catch (error) {
-      const fault = this.recordFault(error, "QUBIT_MODBUS_CONNECTION_LOST");
+      const fault = this.recordConnectionFault(
+        error,
+        "QUBIT_MODBUS_CONNECTION_LOST",
+        poller.device,
+      );
       this.logger.error(
         { device: poller.device.name, code: fault.code, err: fault.message },
         "Poll failed",
@@ -254,10 +340,29 @@ export class ModbusConnector extends BaseConnector<BasicMessage> {
           { device: device.name, ...skipped },
           "SunSpec model skipped",
         );
+        if (skipped.known) continue;
+        poller.addDiagnostic({
+          code: "QUBIT_MODBUS_SUNSPEC_MODEL_UNKNOWN",
+          message: `${device.name} (unit ${device.unitId}) has SunSpec model ${skipped.id} at holding register ${skipped.address} (0-based), which has no definition here; its ${skipped.length} registers are not read, the other models are`,
+          location: {
+            protocol: "modbus",
+            address: `${this.client.endpoint}/${device.unitId}`,
+            device: device.name,
+            unit_id: device.unitId,
+            function: 3,
+            register: skipped.address,
+          },
+          value: skipped.id,
+          fix: "none needed unless you need this model's values; map its registers under registers",
+        });
       }
       if (this.running) this.scheduleGroups(poller);
     } catch (error) {
-      this.recordFault(error as QubitError, "QUBIT_MODBUS_SUNSPEC_NOT_FOUND");
+      this.recordConnectionFault(
+        error,
+        "QUBIT_MODBUS_SUNSPEC_NOT_FOUND",
+        device,
+      );
       this.logger.warn(
         { device: device.name, err: (error as Error).message },
         "SunSpec discovery failed; trying again at the next poll",

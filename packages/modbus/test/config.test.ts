@@ -114,6 +114,44 @@ describe("config checks", () => {
     expect(issues[0]!.fix).toContain("multiplier: 0.1");
   });
 
+  it("warns about a unit the unit table lacks", () => {
+    const { issues } = validate({
+      host: "h",
+      devices: [
+        {
+          name: "meter-7",
+          registers: {
+            power: { address: 40001, unit: "kW" },
+            flux: { address: 40002, unit: "furlongs" },
+          },
+        },
+      ],
+    });
+    expect(errors(issues)).toEqual([]);
+    expect(issues).toHaveLength(1);
+    const warning = issues[0]!;
+    expect(warning.severity).toBe("warning");
+    expect(warning.path).toBe("/devices/0/registers/flux/unit");
+    expect(warning.value).toBe("furlongs");
+    expect(warning.message).toContain("QUBIT_MODBUS_UNIT_UNKNOWN");
+    expect(warning.message).toContain('device "meter-7"');
+    expect(warning.message).toContain('register "flux"');
+    expect(warning.message).toContain('unit "furlongs"');
+    expect(warning.fix).toContain("unit table");
+  });
+
+  it("accepts units in any known spelling", () => {
+    const { issues } = validate({
+      host: "h",
+      registers: {
+        a: { address: 40001, unit: "KW" },
+        b: { address: 40002, unit: "°C" },
+        c: { address: 40003, unit: "%" },
+      },
+    });
+    expect(issues).toEqual([]);
+  });
+
   it("rejects scale and multiplier together", () => {
     const { issues } = validate({
       host: "h",

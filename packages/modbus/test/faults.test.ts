@@ -73,8 +73,10 @@ describe.skipIf(!hasPymodbus())("faults against pymodbus", () => {
     expect(run.of("a").map((r) => r.value)).toEqual([11, 11]);
     expect(run.of("c").map((r) => r.value)).toEqual([15, 15]);
     expect(run.of("ghost")).toEqual([]);
+    // The second poll's failure repeats the first, so it is counted in
+    // health instead of sent again.
     const letters = run.deadLetters.letters;
-    expect(letters).toHaveLength(2);
+    expect(letters).toHaveLength(1);
     expect(letters[0]!.code).toBe(
       "QUBIT_MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS",
     );

@@ -145,6 +145,25 @@ describe.skipIf(!hasPymodbus())("SunSpec discovery", () => {
     );
   });
 
+  it("reports the unknown model once", async () => {
+    // The chain: marker at 40000, then models 1 (66), 103 (50) and
+    // 160 (8 + 2 * 20), each after its 2-register header.
+    const address = 40002 + 2 + 66 + 2 + 50 + 2 + 48;
+    const unknown = () =>
+      run.diagnostics.filter(
+        (d) => d.code === "QUBIT_MODBUS_SUNSPEC_MODEL_UNKNOWN",
+      );
+    expect(unknown()).toHaveLength(1);
+    expect(unknown()[0]!.message).toContain("model 64001");
+    expect(unknown()[0]!.message).toContain(`holding register ${address}`);
+    expect(unknown()[0]!.location).toMatchObject({
+      device: "pv-1",
+      unit_id: 1,
+      register: address,
+    });
+    expect(value("mppt.module.2.DCW")).toBe(1887);
+  });
+
   it("reads the models in two requests", async () => {
     const requests = await peer.requests();
     const reads = requests.filter((r) => r.count > 2);
@@ -156,5 +175,15 @@ describe.skipIf(!hasPymodbus())("SunSpec discovery", () => {
       requests_per_poll: number;
     }[];
     expect(health[0]!.requests_per_poll).toBe(reads.length);
+  });
+
+  it("does not repeat the unknown model diagnostic", async () => {
+    await run.connector.poll();
+    await run.pipeline.flush();
+    const unknown = run.diagnostics.filter(
+      (d) => d.code === "QUBIT_MODBUS_SUNSPEC_MODEL_UNKNOWN",
+    );
+    expect(unknown).toHaveLength(1);
+    expect(run.of("inverter_three_phase.W")).toHaveLength(2);
   });
 });

@@ -1,4 +1,4 @@
-import { type ConfigIssue, escapePointer } from "@qubit/core";
+import { type ConfigIssue, escapePointer, lookupUnit } from "@qubit/core";
 import type { DeviceConfig, ModbusConfig, PointConfig } from "../config.js";
 import { type CompiledPoint, compilePoint } from "./point.js";
 import { getProfile, profileNames } from "./profiles.js";
@@ -131,6 +131,7 @@ function compileDevice(
     const result = compilePoint(name, point, defaults, pointPath);
     issues.push(...result.issues);
     if (result.point) points.push(result.point);
+    checkUnit(device.name, name, point, pointPath, issues);
   }
   checkScaleFactors(points, issues);
 
@@ -201,6 +202,28 @@ function checkScaleFactors(
       });
     }
   }
+}
+
+/**
+ * Warns about a unit that the core unit table does not know: its readings
+ * are stored as received, without conversion to the base unit.
+ */
+function checkUnit(
+  device: string,
+  name: string,
+  point: PointConfig,
+  path: string,
+  issues: ConfigIssue[],
+): void {
+  const unit = point.unit;
+  if (unit === undefined || unit === "" || lookupUnit(unit)) return;
+  issues.push({
+    path: `${path}/unit`,
+    message: `device "${device}" register "${name}": unit "${unit}" is not in the unit table, so its readings are stored without unit conversion [QUBIT_MODBUS_UNIT_UNKNOWN]`,
+    value: unit,
+    fix: "use a unit from the unit table (W, kW, Wh, kWh, V, A, Hz, celsius, percent, ...), or remove unit if the value has none",
+    severity: "warning",
+  });
 }
 
 function countErrors(issues: ConfigIssue[]): number {

@@ -37,6 +37,12 @@ export interface DecodeContext {
   counters?: CounterTracker | undefined;
   /** The timestamp as ISO 8601, filled in once per poll. */
   isoTimestamp?: string;
+  /**
+   * Decides whether a failed read gets its dead letters or diagnostic;
+   * by default every failure does. Null readings of a read without a
+   * response are emitted either way.
+   */
+  report?: (block: ReadBlock, error: QubitError) => boolean;
 }
 
 const RAW_MAX: Readonly<Partial<Record<string, number>>> = {
@@ -335,7 +341,9 @@ function failBlock(
 ): void {
   const { device } = context;
   const request = describeBlock(block);
+  const reported = context.report?.(block, error) ?? true;
   if (error instanceof ModbusExceptionError) {
+    if (!reported) return;
     for (const point of block.points) {
       const source = pointSource(point, context);
       result.rejects.push({
@@ -363,6 +371,7 @@ function failBlock(
       );
     }
   }
+  if (!reported) return;
   const first = block.points[0];
   result.diagnostics.push({
     code: error.code,

@@ -1,6 +1,7 @@
 import {
   Backoff,
   BasicMessage,
+  type Diagnostic,
   type Logger,
   type QubitError,
   type StateStore,
@@ -23,6 +24,7 @@ import {
 import type { ModbusClient } from "../transport/client.js";
 import type { CounterTracker } from "./counters.js";
 import { type BlockResult, decodePoll } from "./decode.js";
+import { FaultRepeats } from "./repeats.js";
 import { modbusSource } from "./sources.js";
 
 /** Reachability of a device, as health reports it. */
@@ -35,6 +37,22 @@ export interface DeviceHealth {
   last_error?: string;
   /** Requests per full poll of every group, after fallbacks. */
   requests_per_poll: number;
+  /** Requests failing now (one dead letter or diagnostic each so far). */
+  active_faults: number;
+  /** Repeated failures counted but not sent as dead letters or diagnostics. */
+  suppressed_faults: number;
+}
+
+/** A failed read of a device, for the connector's health and metrics. */
+export interface PollFault {
+  error: QubitError;
+  device: string;
+  unitId: number;
+  functionCode: number;
+  /** 0-based register or bit address of the request on the wire. */
+  address: number;
+  /** False when the failure repeats one already reported. */
+  reported: boolean;
 }
 
 /** Settings of a poller besides its device and client. */
@@ -45,7 +63,19 @@ export interface PollerOptions {
   state?: StateStore | undefined;
   /** Maximum wait between probes of an unreachable device, in ms. */
   maxProbeDelayMs: number;
+  /**
+   * Time between two reports of a request that keeps failing the same
+   * way, in ms; default 10 minutes.
+   */
+  repeatIntervalMs?: number | undefined;
+  /** Clock for the repeat interval, epoch ms; default `Date.now`. */
+  now?: (() => number) | undefined;
+  /** Called for every failed read, reported or not. */
+  onFault?: ((fault: PollFault) => void) | undefined;
 }
+
+/** Default of {@link PollerOptions.repeatIntervalMs}: 10 minutes. */
+export const DEFAULT_REPEAT_INTERVAL_MS = 600_000;
 
 const blockKey = (block: ReadBlock) =>
   `${block.functionCode}:${block.start}:${block.quantity}`;
@@ -72,6 +102,9 @@ export class DevicePoller {
   private lastSuccessAt: number | undefined;
   private lastError: string | undefined;
   private reachable: boolean | undefined;
+  private readonly repeats: FaultRepeats;
+  private readonly now: () => number;
+  private pendingDiagnostics: Diagnostic[] = [];
 
   constructor(
     device: CompiledDevice,
@@ -92,8 +125,17 @@ export class DevicePoller {
       initialDelayMs: Math.min(1000, options.maxProbeDelayMs),
       maxDelayMs: options.maxProbeDelayMs,
     });
+    this.repeats = new FaultRepeats(
+      options.repeatIntervalMs ?? DEFAULT_REPEAT_INTERVAL_MS,
+    );
+    this.now = options.now ?? Date.now;
     this.groups = [];
     this.replan();
+  }
+
+  /** Queues a diagnostic to send with the next poll message. */
+  addDiagnostic(diagnostic: Diagnostic): void {
+    this.pendingDiagnostics.push(diagnostic);
   }
 
   /** Rebuilds the request plan, for example after SunSpec discovery. */
@@ -122,6 +164,8 @@ export class DevicePoller {
         (sum, group) => sum + group.blocks.length,
         0,
       ),
+      active_faults: this.repeats.activeCount,
+      suppressed_faults: this.repeats.suppressedTotal,
     };
     if (this.lastSuccessAt !== undefined)
       health.last_success_at = new Date(this.lastSuccessAt).toISOString();
@@ -267,14 +311,21 @@ export class DevicePoller {
 
   private message(results: BlockResult[], timestamp: number): BasicMessage {
     const { device } = this;
+    this.clearRecovered(results);
     const context = {
       device,
       connector: this.options.connector,
       endpoint: this.client.endpoint,
       timestamp,
       counters: this.options.counters,
+      report: (block: ReadBlock, error: QubitError) =>
+        this.reportFailure(block, error),
     };
     const converted = decodePoll(results, context);
+    if (this.pendingDiagnostics.length > 0) {
+      converted.diagnostics.push(...this.pendingDiagnostics);
+      this.pendingDiagnostics = [];
+    }
     return new BasicMessage({
       protocol: "modbus",
       kind: "poll",
@@ -293,6 +344,52 @@ export class DevicePoller {
       },
       convert: () => converted,
     });
+  }
+
+  /**
+   * Decides whether a failed read is reported, and passes it to
+   * `onFault` either way.
+   */
+  private reportFailure(block: ReadBlock, error: QubitError): boolean {
+    const reported = this.repeats.admit(
+      blockKey(block),
+      error.code,
+      this.now(),
+    );
+    if (!reported) {
+      this.logger.debug(
+        { request: describeBlock(block), code: error.code },
+        "Read failed again; the repeat is counted, not reported",
+      );
+    }
+    this.options.onFault?.({
+      error,
+      device: this.device.name,
+      unitId: this.device.unitId,
+      functionCode: block.functionCode,
+      address: block.start,
+      reported,
+    });
+    return reported;
+  }
+
+  /** Logs the faults of reads that succeeded again. */
+  private clearRecovered(results: BlockResult[]): void {
+    if (this.repeats.activeCount === 0) return;
+    for (const result of results) {
+      if ("error" in result) continue;
+      const fault = this.repeats.clear(blockKey(result.block));
+      if (!fault) continue;
+      this.logger.info(
+        {
+          request: describeBlock(result.block),
+          code: fault.code,
+          failing_for_ms: this.now() - fault.since,
+          suppressed: fault.suppressed,
+        },
+        "Read succeeds again; its fault is cleared",
+      );
+    }
   }
 
   private get stateNamespace(): string {

@@ -22,12 +22,24 @@ export interface FoundModel {
   length: number;
 }
 
+/** A model in the chain that is not read. */
+export interface SkippedModel {
+  id: number;
+  /** 0-based holding register of the model's ID point. */
+  address: number;
+  /** Registers after the ID and L points, as the device reports. */
+  length: number;
+  /** False when there is no definition for the model. */
+  known: boolean;
+  reason: string;
+}
+
 /** Result of SunSpec discovery on a device. */
 export interface SunSpecDiscovery {
   base: number;
   models: FoundModel[];
   /** Models that were in the chain but are not read, and why. */
-  skipped: { id: number; address: number; reason: string }[];
+  skipped: SkippedModel[];
   points: CompiledDevice["points"];
 }
 
@@ -82,10 +94,18 @@ export async function discoverSunSpec(
       discovery.skipped.push({
         id,
         address,
+        length,
+        known: false,
         reason: "no definition for this model",
       });
     } else if (!wanted) {
-      discovery.skipped.push({ id, address, reason: "not in sunspec.models" });
+      discovery.skipped.push({
+        id,
+        address,
+        length,
+        known: true,
+        reason: "not in sunspec.models",
+      });
     } else {
       const seen = (names.get(definition.name) ?? 0) + 1;
       names.set(definition.name, seen);

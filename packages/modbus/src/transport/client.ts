@@ -85,6 +85,8 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
   private lastFrameAt = 0;
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Reject functions of the requests sent that have no response yet. */
+  private readonly pending = new Set<(error: Error) => void>();
   private closed = false;
 
   constructor(options: TransportOptions) {
@@ -120,24 +122,19 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
     await this.ensureOpen();
   }
 
-  /** Closes the connection; pending requests fail. */
+  /**
+   * Closes the connection and fails the requests still waiting for a
+   * response. TCP sockets are destroyed instead of ended, because a peer
+   * that never ends its side would keep an ended socket open and the
+   * process alive. Resolves within about a second even then.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const library = this.library;
     this.library = undefined;
+    this.failPending("closed by the connector");
     if (!library) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 1000);
-      try {
-        library.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      } catch {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+    await shutDown(library, this.options.protocol);
     library.removeAllListeners();
   }
 
@@ -245,9 +242,12 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
         this.stats.requests += 1;
         try {
           const value = await new Promise<T>((resolve, reject) => {
-            send(library, (error, result) =>
-              error ? reject(error) : resolve(result as T),
-            );
+            this.pending.add(reject);
+            send(library, (error, result) => {
+              this.pending.delete(reject);
+              if (error) reject(error);
+              else resolve(result as T);
+            });
           });
           this.lastFrameAt = performance.now();
           this.stats.responses += 1;
@@ -380,17 +380,54 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
     this.library = undefined;
     this.nextConnectAt = Date.now() + this.backoff.next();
     library.removeAllListeners("close");
-    try {
-      library.destroy(() => undefined);
-    } catch {
-      // The port is already gone.
-    }
+    this.failPending(reason);
+    void shutDown(library, this.options.protocol);
     this.logger.warn(
       { reason },
       "Modbus connection lost; reconnecting with backoff",
     );
     this.emit("disconnected", reason);
   }
+
+  /**
+   * Rejects every request still waiting for a response. modbus-serial
+   * cancels their timeouts when its port is destroyed but never calls
+   * their callbacks, so without this they would wait forever.
+   */
+  private failPending(reason: string): void {
+    if (this.pending.size === 0) return;
+    const error = Object.assign(new Error(`connection ${reason}`), {
+      errno: "ECONNRESET",
+    });
+    const rejects = [...this.pending];
+    this.pending.clear();
+    for (const reject of rejects) reject(error);
+  }
+}
+
+/**
+ * Releases a library client's port. A TCP socket (tcp and rtu_over_tcp)
+ * is destroyed at once. A serial port is closed, because modbus-serial's
+ * RTU buffered port has no destroy, and the wait is bounded to 1 s.
+ */
+function shutDown(
+  library: Library,
+  protocol: TransportOptions["protocol"],
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    try {
+      if (protocol === "rtu") library.close(done);
+      else library.destroy(done);
+    } catch {
+      // The port is already gone.
+      done();
+    }
+  });
 }
 
 function retryable(error: Error): boolean {

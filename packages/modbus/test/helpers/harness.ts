@@ -1,7 +1,9 @@
 import {
   type Diagnostic,
+  type Logger,
   MemoryDeadLetterOutput,
   MemoryOutput,
+  type MetricsRegistry,
   Pipeline,
   type TimeSeries,
 } from "@qubit/core";
@@ -21,7 +23,11 @@ export interface Harness {
 }
 
 /** Builds a connector whose readings go through a real pipeline. */
-export function harness(config: ModbusConfig, name = "modbus-test"): Harness {
+export function harness(
+  config: ModbusConfig,
+  name = "modbus-test",
+  extra: { logger?: Logger; registry?: MetricsRegistry } = {},
+): Harness {
   const clock = { now: Date.parse("2025-01-15T10:00:00.000Z") };
   const output = new MemoryOutput();
   const deadLetters = new MemoryDeadLetterOutput();
@@ -36,6 +42,7 @@ export function harness(config: ModbusConfig, name = "modbus-test"): Harness {
   const connector = new ModbusConnector(config, {
     name,
     now: () => clock.now,
+    ...extra,
   });
   connector.attach(pipeline);
   return {
@@ -51,6 +58,35 @@ export function harness(config: ModbusConfig, name = "modbus-test"): Harness {
       await connector.disconnect();
       await pipeline.close();
     },
+  };
+}
+
+/** One log entry of a {@link recordingLogger}. */
+export interface LogEntry {
+  level: string;
+  context: Record<string, unknown>;
+  message: string | undefined;
+}
+
+/** Creates a logger that keeps every entry, with its children's bindings. */
+export function recordingLogger(
+  entries: LogEntry[] = [],
+  bindings: Record<string, unknown> = {},
+): Logger & { entries: LogEntry[] } {
+  const write =
+    (level: string) =>
+    (context: object, message?: string): void => {
+      entries.push({ level, context: { ...bindings, ...context }, message });
+    };
+  return {
+    entries,
+    trace: write("trace"),
+    debug: write("debug"),
+    info: write("info"),
+    warn: write("warn"),
+    error: write("error"),
+    fatal: write("fatal"),
+    child: (more) => recordingLogger(entries, { ...bindings, ...more }),
   };
 }
 

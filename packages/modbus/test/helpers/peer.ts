@@ -27,14 +27,21 @@ export interface SeenRequest {
   count: number;
 }
 
-/** Returns true when python3-pymodbus can be imported. */
+/**
+ * Returns true when python3-pymodbus and python3-serial-asyncio can be
+ * imported. Under CI a missing peer throws instead, so that the tests
+ * that need it fail rather than being skipped without notice.
+ */
 export function hasPymodbus(): boolean {
-  if (!existsSync(PYTHON)) return false;
-  const { status } = spawnSync(PYTHON, [
-    "-c",
-    "import pymodbus, serial_asyncio",
-  ]);
-  return status === 0;
+  const available =
+    existsSync(PYTHON) &&
+    spawnSync(PYTHON, ["-c", "import pymodbus, serial_asyncio"]).status === 0;
+  if (!available && process.env.CI) {
+    throw new Error(
+      `${PYTHON} cannot import pymodbus and serial_asyncio; install the Debian packages python3-pymodbus and python3-serial-asyncio (npm test does it with apt-get)`,
+    );
+  }
+  return available;
 }
 
 /**
