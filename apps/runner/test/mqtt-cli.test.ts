@@ -252,7 +252,7 @@ describe("qubit convert mqtt", () => {
       value: 61,
       timestamp: "2025-02-10T08:00:00.000Z",
     });
-    expect(result.err).toMatch(/error: Field temperature is nan/);
+    expect(result.err).toMatch(/error: Field temperature on topic \S+ is nan/);
     expect(result.err).toMatch(/QUBIT_MQTT_VALUE_NOT_FINITE/);
     expect(result.err).toMatch(/topic=o\/s\/disp-3\/d\/stats/);
     expect(result.err).toMatch(/offset=28/);

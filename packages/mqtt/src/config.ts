@@ -69,7 +69,7 @@ const RetainedPolicySchema = Type.Union(
   [Type.Literal("take"), Type.Literal("skip")],
   {
     description:
-      "take: retained messages (replayed by the broker on subscribe) become readings; skip: they are acknowledged and dropped",
+      "take: retained messages (replayed by the broker on subscribe) become readings; skip: they are acknowledged and dropped; default the connector's retained",
   },
 );
 
@@ -89,10 +89,14 @@ export const RuleSchema = Type.Object(
       }),
     ),
     org_id: Type.Optional(
-      Type.String({ description: `Organisation id: ${SOURCE_HELP}` }),
+      Type.String({
+        description: `Organisation id: ${SOURCE_HELP}; default {org_id} of the topic template, else none`,
+      }),
     ),
     site_id: Type.Optional(
-      Type.String({ description: `Site id: ${SOURCE_HELP}` }),
+      Type.String({
+        description: `Site id: ${SOURCE_HELP}; default {site_id} of the topic template, else none`,
+      }),
     ),
     asset_id: Type.Optional(
       Type.String({
@@ -100,7 +104,9 @@ export const RuleSchema = Type.Object(
       }),
     ),
     device_id: Type.Optional(
-      Type.String({ description: `Device id: ${SOURCE_HELP}` }),
+      Type.String({
+        description: `Device id: ${SOURCE_HELP}; default {device_id} of the topic template, else none`,
+      }),
     ),
     metric: Type.Optional(
       Type.String({
@@ -154,7 +160,7 @@ export const RuleSchema = Type.Object(
     schema: Type.Optional(
       Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown())], {
         description:
-          "JSON Schema (draft 2020-12 or 07) that JSON payloads must match, inline or as a file path",
+          "JSON Schema (draft 2020-12 or 07) that JSON payloads must match, inline or as a file path; default none (no check)",
       }),
     ),
     protobuf: Type.Optional(
@@ -171,14 +177,16 @@ export const RuleSchema = Type.Object(
         },
         {
           additionalProperties: false,
-          description: "Protobuf decoding, for format protobuf",
+          description:
+            "Protobuf decoding, for format protobuf: proto_file (the .proto file) and message_type (such as energy.Meter); default none",
         },
       ),
     ),
     retained: Type.Optional(RetainedPolicySchema),
     metadata: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {
-        description: "Constant fields added to the metadata of every reading",
+        description:
+          "Constant fields added to the metadata of every reading; default none",
       }),
     ),
   },
@@ -231,13 +239,14 @@ export const MqttConfigSchema = Type.Object(
     name: Type.Optional(
       Type.String({
         minLength: 1,
-        description: "Instance name in logs, metrics and readings",
+        description:
+          "Instance name in logs, metrics and readings; default mqtt (the runner names connectors from the config)",
       }),
     ),
     broker: Type.String({
       pattern: "^(mqtts?|wss?|tcp|ssl|tls)://",
       description:
-        "Broker URL: mqtt://host:1883, mqtts://host:8883, ws://host:8080/path or wss://host/path",
+        "Required. Broker URL: mqtt://host:1883, mqtts://host:8883, ws://host:8080/path or wss://host/path. A user:password@ part is used to log in and shown as ***@ in logs, errors and health",
     }),
     client_id: Type.Optional(
       Type.String({
@@ -250,7 +259,7 @@ export const MqttConfigSchema = Type.Object(
     topics: Type.Array(TopicEntrySchema, {
       minItems: 1,
       description:
-        "Topic filters to subscribe to, with + and # wildcards and $share/GROUP/ prefixes",
+        "Required. Topic filters to subscribe to, with + and # wildcards and $share/GROUP/ prefixes; an object entry {filter, qos} sets the QoS of one filter",
     }),
     qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], {
       default: 1,
@@ -289,10 +298,15 @@ export const MqttConfigSchema = Type.Object(
       }),
     ),
     username: Type.Optional(
-      Type.String({ description: "User name; the same as auth.username" }),
+      Type.String({
+        description:
+          "User name; the same as auth.username; default none (anonymous)",
+      }),
     ),
     password: Type.Optional(
-      Type.String({ description: "Password; the same as auth.password" }),
+      Type.String({
+        description: "Password; the same as auth.password; default none",
+      }),
     ),
     auth: Type.Optional(
       Type.Object(
@@ -306,7 +320,11 @@ export const MqttConfigSchema = Type.Object(
             }),
           ),
         },
-        { additionalProperties: false },
+        {
+          additionalProperties: false,
+          description:
+            "Login: username and password (use ${MQTT_USERNAME} and ${MQTT_PASSWORD}); default none (anonymous)",
+        },
       ),
     ),
     tls: Type.Optional(
@@ -339,7 +357,11 @@ export const MqttConfigSchema = Type.Object(
               "true skips certificate and host name checks (logged as a warning); only for tests",
           }),
         },
-        { additionalProperties: false },
+        {
+          additionalProperties: false,
+          description:
+            "TLS for mqtts:// and wss://: ca_certs (default the system CAs), certfile and keyfile (a client certificate, default none), passphrase, servername (default the broker host), insecure (default false)",
+        },
       ),
     ),
     connect_timeout_ms: Type.Integer({
@@ -417,9 +439,15 @@ export const MqttConfigSchema = Type.Object(
         minLength: 1,
         pattern: "^[^+#/]+$",
         description:
-          "Subscribe through $share/<share_group>/ so that several connectors split the stream",
+          "Subscribe through $share/<share_group>/ so that several connectors split the stream; default none",
       }),
     ),
+    shutdown_timeout_ms: Type.Integer({
+      minimum: 0,
+      default: 10_000,
+      description:
+        "Longest disconnect() waits for the output to accept the messages already received, in milliseconds; QoS 1/2 messages still unacknowledged then are logged, and a persistent session gets them again on the next connect",
+    }),
     strict_json: Type.Boolean({
       default: false,
       description:

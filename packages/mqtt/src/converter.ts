@@ -8,8 +8,13 @@ import {
 import type { Mapping, Route } from "./mapping/mapping.js";
 import { compileRule, templateRoute } from "./mapping/rules.js";
 import { readMsgpack } from "./payload/binary.js";
+import {
+  deepJsonOffset,
+  isNestedDeeper,
+  MAX_NESTING_DEPTH,
+} from "./payload/depth.js";
 import { readJson } from "./payload/json.js";
-import { readPlain } from "./payload/plain.js";
+import { readPlain, UnreadableNumber } from "./payload/plain.js";
 import { presetRoutes } from "./presets/index.js";
 
 /** One received MQTT message, before conversion. */
@@ -44,6 +49,9 @@ const NOT_DECODED: unique symbol = Symbol("not decoded");
 /** Maximum number of topics whose plan is kept; one more clears them all. */
 const MAX_PLANNED_TOPICS = 10_000;
 
+/** Series whose last receive time is kept; see {@link MqttConverter.stampReceiveTime}. */
+const MAX_CLOCKED_SERIES = 100_000;
+
 /**
  * The facts the converter works out from a topic alone: the route, the
  * wildcard levels, the template fields and the route's topic check. A
@@ -77,6 +85,12 @@ export class MqttConverter {
   private readonly strictJson: boolean;
   private readonly defaultRetained: "take" | "skip";
   private readonly plans = new Map<string, TopicPlan | null>();
+  /** Last receive time given to a reading, per series key. */
+  private readonly receiveTimes = new Map<string, number>();
+  private readonly stampReceiveTimeBound = (
+    series: string,
+    receivedAt: number,
+  ): number => this.stampReceiveTime(series, receivedAt);
 
   constructor(config: MqttConfig) {
     this.routes = [
@@ -122,6 +136,38 @@ export class MqttConverter {
     );
     if (plan) plan.source = source;
     return source;
+  }
+
+  /**
+   * Returns the timestamp for a reading that takes the receive time: the
+   * receive time, or 1 ms after the last one given to the same series
+   * when that is not earlier. Two messages of one series received in one
+   * millisecond would otherwise get one reading id, and the pipeline
+   * would reject the second value as a conflict. A burst of N messages
+   * to one series thus gets times up to N - 1 ms after its receive time.
+   */
+  stampReceiveTime(series: string, receivedAt: number): number {
+    const last = this.receiveTimes.get(series);
+    const time =
+      last !== undefined && last >= receivedAt ? last + 1 : receivedAt;
+    if (last === undefined && this.receiveTimes.size >= MAX_CLOCKED_SERIES)
+      this.forgetReceiveTimes(receivedAt);
+    this.receiveTimes.set(series, time);
+    return time;
+  }
+
+  /**
+   * Drops the series whose last time is before `receivedAt`: the next
+   * reading of such a series takes its receive time either way.
+   */
+  private forgetReceiveTimes(receivedAt: number): void {
+    for (const [series, time] of this.receiveTimes) {
+      if (time < receivedAt) this.receiveTimes.delete(series);
+    }
+    // NOTE: when every kept series is ahead of the clock (a burst on more
+    // than MAX_CLOCKED_SERIES series), the times are forgotten, and a
+    // series can get one time twice.
+    if (this.receiveTimes.size >= MAX_CLOCKED_SERIES) this.receiveTimes.clear();
   }
 
   /** Converts one message. */
@@ -173,7 +219,7 @@ export class MqttConverter {
         reject(
           message,
           "QUBIT_MQTT_PAYLOAD_TOO_LARGE",
-          `Payload of ${message.payload.byteLength} bytes is above max_payload_bytes (${this.maxPayloadBytes})`,
+          `Payload of ${message.payload.byteLength} bytes is above max_payload_bytes (${this.maxPayloadBytes}) on topic ${message.topic}`,
           "raise max_payload_bytes if such payloads are expected",
         ),
       );
@@ -184,7 +230,7 @@ export class MqttConverter {
         reject(
           message,
           "QUBIT_MQTT_PAYLOAD_EMPTY",
-          "Payload is empty; a reading needs a value",
+          `Payload on topic ${message.topic} is empty; a reading needs a value`,
           "publish a value; an empty retained message only clears the retained value",
         ),
       );
@@ -201,7 +247,7 @@ export class MqttConverter {
           reject(
             message,
             "QUBIT_MQTT_PAYLOAD_SCHEMA",
-            `Payload does not match the rule's JSON Schema: ${problem}`,
+            `Payload ${excerpt(decoded)} on topic ${message.topic} does not match the JSON Schema of ${route.name}: ${problem}`,
             "fix the publisher, or the schema of the rule",
           ),
         );
@@ -217,6 +263,7 @@ export class MqttConverter {
         properties: message.userProperties ?? NO_PROPERTIES,
         payload: decoded,
         receivedAt: message.receivedAt,
+        stampReceiveTime: this.stampReceiveTimeBound,
         source,
         retained: message.retained,
       },
@@ -263,20 +310,24 @@ export class MqttConverter {
           reject(
             message,
             "QUBIT_MQTT_PAYLOAD_DECODE",
-            "Payload is Protobuf but the rule names no .proto file",
+            `Payload on topic ${message.topic} is Protobuf but the matching rule names no .proto file`,
             "set protobuf.proto_file and protobuf.message_type in the rule",
           ),
         );
         return NOT_DECODED;
       }
       try {
-        return mapping.protobuf.decode(message.payload);
+        return this.checkDepth(
+          mapping.protobuf.decode(message.payload),
+          message,
+          rejects,
+        );
       } catch (error) {
         rejects.push(
           reject(
             message,
             "QUBIT_MQTT_PAYLOAD_DECODE",
-            `Payload does not decode as Protobuf ${mapping.protobuf.messageType}: ${(error as Error).message}`,
+            `Payload on topic ${message.topic} (${message.payload.byteLength} bytes, starting ${hexStart(message.payload)}) does not decode as Protobuf ${mapping.protobuf.messageType}: ${(error as Error).message}`,
             "check that the publisher uses the same .proto message type",
           ),
         );
@@ -285,13 +336,13 @@ export class MqttConverter {
     }
     if (format === "msgpack") {
       try {
-        return readMsgpack(message.payload);
+        return this.checkDepth(readMsgpack(message.payload), message, rejects);
       } catch (error) {
         rejects.push(
           reject(
             message,
             "QUBIT_MQTT_PAYLOAD_DECODE",
-            `Payload does not decode as MessagePack: ${(error as Error).message}`,
+            `Payload on topic ${message.topic} (${message.payload.byteLength} bytes, starting ${hexStart(message.payload)}) does not decode as MessagePack: ${(error as Error).message}`,
             "check the publisher's encoding, or the rule's format",
           ),
         );
@@ -306,13 +357,19 @@ export class MqttConverter {
         reject(
           message,
           "QUBIT_MQTT_PAYLOAD_NOT_UTF8",
-          `Payload is not valid UTF-8 text (${message.payload.byteLength} bytes); ${format} payloads must be UTF-8`,
+          `Payload on topic ${message.topic} is not valid UTF-8 text (${message.payload.byteLength} bytes, starting ${hexStart(message.payload)}); ${format} payloads must be UTF-8`,
           "set the rule's format to protobuf or msgpack for binary payloads, or fix the publisher's encoding",
         ),
       );
       return NOT_DECODED;
     }
     if (format === "json" || (format === "auto" && looksLikeJson(text))) {
+      // Checked before parsing: the lenient reader and the mapping recurse.
+      const deep = deepJsonOffset(text);
+      if (deep !== undefined) {
+        rejects.push(tooDeep(message, `at offset ${deep}`));
+        return NOT_DECODED;
+      }
       // Valid JSON, the usual case, skips readJson's result object.
       try {
         return JSON.parse(text);
@@ -320,11 +377,15 @@ export class MqttConverter {
         // readJson parses again, with the lenient fallback and the offset.
       }
       const parsed = readJson(text, this.strictJson);
+      if (!parsed.ok && text.trim() === "") {
+        rejects.push(emptyText(message));
+        return NOT_DECODED;
+      }
       if (!parsed.ok) {
         const diagnostic = reject(
           message,
           "QUBIT_MQTT_PAYLOAD_NOT_JSON",
-          `Payload is not valid JSON${parsed.offset === undefined ? "" : ` at offset ${parsed.offset}`}: ${parsed.error}`,
+          `Payload ${JSON.stringify(text.slice(0, 60))} on topic ${message.topic} is not valid JSON${parsed.offset === undefined ? "" : ` at offset ${parsed.offset}`}: ${parsed.error}`,
           "publish valid JSON, or set the rule's format to text",
         );
         if (parsed.offset !== undefined)
@@ -338,6 +399,22 @@ export class MqttConverter {
       return parsed.value;
     }
     const plain = readPlain(text);
+    if (plain === "") {
+      rejects.push(emptyText(message));
+      return NOT_DECODED;
+    }
+    if (plain instanceof UnreadableNumber) {
+      if (format === "text") return plain.text;
+      const diagnostic = reject(
+        message,
+        "QUBIT_MQTT_VALUE_TYPE",
+        `Payload ${JSON.stringify(plain.text.slice(0, 60))} on topic ${message.topic} ${plain.reason}`,
+        plain.fix,
+      );
+      diagnostic.value = plain.text;
+      rejects.push(diagnostic);
+      return NOT_DECODED;
+    }
     if (
       format === "number" &&
       typeof plain !== "number" &&
@@ -347,7 +424,7 @@ export class MqttConverter {
         reject(
           message,
           "QUBIT_MQTT_VALUE_TYPE",
-          `Payload must be a number, got ${JSON.stringify(text.slice(0, 60))}`,
+          `Payload on topic ${message.topic} must be a number (format number), got ${JSON.stringify(text.slice(0, 60))}`,
           "publish a decimal number, or set the rule's format to text",
         ),
       );
@@ -358,7 +435,7 @@ export class MqttConverter {
         reject(
           message,
           "QUBIT_MQTT_VALUE_TYPE",
-          `Payload must be true, false, on or off, got ${JSON.stringify(text.slice(0, 60))}`,
+          `Payload on topic ${message.topic} must be true, false, on or off (format boolean), got ${JSON.stringify(text.slice(0, 60))}`,
           "publish a boolean word, or set the rule's format to text",
         ),
       );
@@ -366,6 +443,58 @@ export class MqttConverter {
     }
     return plain;
   }
+
+  /** Returns `value` unless it nests too deep, in which case it adds a reject. */
+  private checkDepth(
+    value: unknown,
+    message: RawMessage,
+    rejects: Diagnostic[],
+  ): unknown {
+    if (!isNestedDeeper(value)) return value;
+    rejects.push(tooDeep(message, "after decoding"));
+    return NOT_DECODED;
+  }
+}
+
+function emptyText(message: RawMessage): Diagnostic {
+  return reject(
+    message,
+    "QUBIT_MQTT_PAYLOAD_EMPTY",
+    `Payload on topic ${message.topic} contains only white space (${message.payload.byteLength} bytes); a reading needs a value`,
+    "publish a value such as 42.5, true or a JSON object",
+  );
+}
+
+function tooDeep(message: RawMessage, where: string): Diagnostic {
+  const diagnostic = reject(
+    message,
+    "QUBIT_MQTT_PAYLOAD_TOO_DEEP",
+    `Payload on topic ${message.topic} nests arrays or objects deeper than the maximum of ${MAX_NESTING_DEPTH} levels (${where})`,
+    `publish the payload with at most ${MAX_NESTING_DEPTH} levels of arrays and objects`,
+  );
+  diagnostic.value = `${message.payload.byteLength} bytes`;
+  return diagnostic;
+}
+
+/** Returns the first bytes of a payload in hex, for messages about binary input. */
+function hexStart(payload: Uint8Array): string {
+  const shown = Buffer.from(
+    payload.buffer,
+    payload.byteOffset,
+    Math.min(payload.byteLength, 16),
+  ).toString("hex");
+  return payload.byteLength > 16 ? `0x${shown}…` : `0x${shown}`;
+}
+
+/** Returns a short JSON excerpt of a decoded payload, for messages. */
+function excerpt(value: unknown): string {
+  let shown: string;
+  try {
+    shown = JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = String(value);
+  }
+  return shown.length > 60 ? `${shown.slice(0, 59)}…` : shown;
 }
 
 function templateMismatch(topic: string, mapping: Mapping): Diagnostic {

@@ -23,12 +23,14 @@ export const MqttErrorCodes = {
     "A JSON payload does not match the rule's JSON Schema.",
   QUBIT_MQTT_PAYLOAD_DECODE:
     "A Protobuf or MessagePack payload does not decode.",
-  QUBIT_MQTT_PAYLOAD_EMPTY: "A payload is empty.",
+  QUBIT_MQTT_PAYLOAD_TOO_DEEP:
+    "A payload nests arrays or objects deeper than the maximum of 64 levels.",
+  QUBIT_MQTT_PAYLOAD_EMPTY: "A payload is empty or contains only white space.",
   QUBIT_MQTT_VALUE_MISSING: "A payload contains no value to read.",
   QUBIT_MQTT_VALUE_NOT_FINITE:
-    "A value is NaN or infinite, as firmware writes for a failed sensor.",
+    "A value is NaN or infinite, as firmware writes for a failed sensor, or a number too large for a 64-bit float (such as 1e400).",
   QUBIT_MQTT_VALUE_TYPE:
-    "A value has a type that cannot be a reading (an object, a list, a non-numeric string where a number is expected).",
+    "A value has a type that cannot be a reading (an object, a list, a non-numeric string where a number is expected, a number followed by other text).",
   QUBIT_MQTT_TIMESTAMP_INVALID: "A timestamp in the payload cannot be parsed.",
   QUBIT_MQTT_TOPIC_MISMATCH:
     "A topic matches no rule and does not fit the topic template.",

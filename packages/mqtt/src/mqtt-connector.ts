@@ -17,7 +17,13 @@ import {
   sendPubacks,
   supportsLateAcks,
 } from "./client/internals.js";
-import { brokerUrl, clientIdFor, clientOptions } from "./client/options.js";
+import {
+  brokerUrl,
+  clientIdFor,
+  clientOptions,
+  redactUrl,
+  secretsOf,
+} from "./client/options.js";
 import { ConnectionSupervisor } from "./client/supervisor.js";
 import { type MqttConfig, MqttConfigSchema } from "./config.js";
 import { MqttConverter } from "./converter.js";
@@ -68,6 +74,8 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
   readonly converter: MqttConverter;
   /** Client id of every connection this connector makes. */
   readonly clientId: string;
+  /** The broker URL without user name and password, for logs and health. */
+  readonly brokerLabel: string;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly acks: AckQueue;
   private readonly recent: RecentMessages;
@@ -93,6 +101,8 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
   private stopping = false;
   private flushScheduled = false;
   private inflightWaiters: (() => void)[] = [];
+  /** QoS 2 messages whose PUBCOMP waits for the output. */
+  private awaitingComplete = 0;
 
   /**
    * Creates a connector. `config` is the `mqtt` section of a config file
@@ -106,6 +116,7 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
     this.config = parsed;
     this.converter = new MqttConverter(parsed);
     this.clientId = clientIdFor(parsed, this.name);
+    this.brokerLabel = redactUrl(parsed.broker);
     this.recent = new RecentMessages(parsed.dedup_window);
     this.discovery = new TopicDiscovery(parsed.max_topics);
     this.acks = new AckQueue(
@@ -127,6 +138,8 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
     }
     this.supervisor = new ConnectionSupervisor({
       config: parsed,
+      broker: this.brokerLabel,
+      secrets: secretsOf(parsed),
       clientId: this.clientId,
       logger: this.logger,
       now: this.now,
@@ -219,7 +232,7 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
     this.stopping = false;
     if (this.config.tls?.insecure) {
       this.logger.warn(
-        { broker: this.config.broker },
+        { broker: this.brokerLabel },
         "TLS certificate and host name checks are off (tls.insecure is true); the broker's identity is not verified",
       );
     }
@@ -228,18 +241,55 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
     );
   }
 
+  /**
+   * Stops reading, lets the readings already received reach the output
+   * so that their acknowledgements go out before the connection closes,
+   * and closes it. The wait for the output lasts `shutdown_timeout_ms` at
+   * most, because a slow or failed output must not keep the process up.
+   */
   protected async stop(): Promise<void> {
     this.stopping = true;
-    // Let the readings already received reach the output, so that their
-    // acknowledgements go out before the connection closes.
-    await this.flushSink();
-    await this.waitForAcks(5_000);
-    await this.supervisor.stop();
+    const timeoutMs = this.config.shutdown_timeout_ms;
+    const deadline = Date.now() + timeoutMs;
+    const flushed = await this.flushSinkWithin(timeoutMs);
+    await this.waitForAcks(deadline);
+    const unacknowledged = this.acks.size + this.awaitingComplete;
+    if (!flushed || unacknowledged > 0) this.logUnacknowledged(unacknowledged);
+    // The DISCONNECT gets the time left, and at least a second.
+    await this.supervisor.stop(Math.max(1_000, deadline - Date.now()));
+  }
+
+  private logUnacknowledged(unacknowledged: number): void {
+    const persistent = !this.config.clean_session;
+    if (unacknowledged === 0) {
+      this.logger.warn(
+        { timeout_ms: this.config.shutdown_timeout_ms },
+        "Output did not accept every reading within shutdown_timeout_ms; readings of QoS 0 messages still pending are lost, because the broker never sends QoS 0 again",
+      );
+      return;
+    }
+    const context = {
+      unacknowledged,
+      timeout_ms: this.config.shutdown_timeout_ms,
+      client_id: this.clientId,
+      clean_session: this.config.clean_session,
+    };
+    if (persistent) {
+      this.logger.warn(
+        context,
+        "Output did not accept every message within shutdown_timeout_ms; the unacknowledged QoS 1/2 messages stay with the broker in the persistent session and come again on the next connect",
+      );
+      return;
+    }
+    this.logger.warn(
+      context,
+      "Output did not accept every message within shutdown_timeout_ms; the unacknowledged QoS 1/2 messages are dropped by the broker with the clean session, so set clean_session false and a client_id to get them again",
+    );
   }
 
   protected override healthDetails(): Record<string, unknown> {
     return {
-      broker: this.config.broker,
+      broker: this.brokerLabel,
       client_id: this.clientId,
       connected: this.supervisor.client?.connected ?? false,
       subscriptions: [...this.subscriptions.keys()],
@@ -329,7 +379,17 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
       this.name,
     );
     const accepted = this.deliver(message);
-    this.afterDeliver(message);
+    try {
+      this.afterDeliver(message);
+    } catch (error) {
+      // A conversion that throws is dead-lettered by deliver(). Its
+      // message must still reach the callback below, or MQTT.js would
+      // read no further packet.
+      this.logger.debug(
+        { topic, err: error },
+        "Topic and series discovery skipped a message whose conversion failed",
+      );
+    }
 
     if (qos === 0) {
       // Messages of one batch share its promise: one handler is enough.
@@ -351,9 +411,16 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
     // NOTE: MQTT.js sends PUBREC from its in-memory store before this
     // runs, so a QoS 2 message can be lost if the process dies between
     // PUBREC and PUBREL; QoS 1 has no such window.
+    this.awaitingComplete += 1;
     accepted.then(
-      () => callback(),
-      () => callback(DEFER_ACK),
+      () => {
+        this.awaitingComplete -= 1;
+        callback();
+      },
+      () => {
+        this.awaitingComplete -= 1;
+        callback(DEFER_ACK);
+      },
     );
   }
 
@@ -444,9 +511,32 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
     if (typeof sink?.flush === "function") await sink.flush();
   }
 
-  private async waitForAcks(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.acks.size > 0 && Date.now() < deadline) {
+  /** Flushes the sink; returns false when it did not finish in time. */
+  private async flushSinkWithin(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const flushed = this.flushSink().then(
+      () => true as const,
+      (error: unknown) => {
+        this.logger.error(
+          { err: error },
+          "Flushing the output before disconnect failed; its messages stay unacknowledged",
+        );
+        return true as const;
+      },
+    );
+    const outcome = await Promise.race([flushed, timedOut]);
+    clearTimeout(timer);
+    return outcome;
+  }
+
+  private async waitForAcks(deadline: number): Promise<void> {
+    while (
+      this.acks.size + this.awaitingComplete > 0 &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }

@@ -5,7 +5,7 @@ import type {
   ConnectorContext,
   ConnectorPlugin,
 } from "@qubit/core";
-import { usesTls } from "./client/options.js";
+import { redactUrl, usesTls } from "./client/options.js";
 import { type MqttConfig, MqttConfigSchema, protocolLevel } from "./config.js";
 import { compileRule } from "./mapping/rules.js";
 import { MqttConnector } from "./mqtt-connector.js";
@@ -33,7 +33,7 @@ export function checkMqttConfigs(
     if (owner) {
       issues.push({
         path: `${path}/client_id`,
-        message: `client_id "${config.client_id}" is used by ${owner.name} and ${connector.name} on ${config.broker}; the broker would disconnect one whenever the other connects`,
+        message: `client_id "${config.client_id}" is used by ${owner.name} and ${connector.name} on ${redactUrl(config.broker)}; the broker would disconnect one whenever the other connects`,
         value: config.client_id,
         fix: "give each connector its own client_id, or leave it unset to get a unique one",
         severity: "error",
@@ -98,7 +98,7 @@ function checkOne(config: MqttConfig, path: string): ConfigIssue[] {
     error(
       "/tls",
       "is set but the broker URL does not use TLS",
-      config.broker,
+      redactUrl(config.broker),
       "use mqtts:// or wss://, or remove tls",
     );
   if (config.tls?.insecure)

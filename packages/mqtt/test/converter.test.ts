@@ -315,7 +315,7 @@ describe("bad input is dead-lettered with its reason", () => {
       "a unit that is not text",
       '{"value":1,"unit":5}',
       "QUBIT_MQTT_VALUE_TYPE",
-      /Unit must be text/,
+      /Unit on topic .* must be text/,
     ],
     [
       "a bad timestamp",

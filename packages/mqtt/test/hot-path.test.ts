@@ -143,13 +143,18 @@ describe("MqttConverter topic plans", () => {
     presets: ["shelly"],
   }).value;
 
-  function convert(converter: MqttConverter, topic: string, payload: string) {
+  function convert(
+    converter: MqttConverter,
+    topic: string,
+    payload: string,
+    receivedAt = 1_736_935_200_000,
+  ) {
     const message = new MqttMessage(
       converter,
       {
         topic,
         payload: Buffer.from(payload),
-        receivedAt: 1_736_935_200_000,
+        receivedAt,
         qos: 0,
         retained: false,
       },
@@ -173,9 +178,11 @@ describe("MqttConverter topic plans", () => {
       ["shellies/plug-1/relay/0/command", "on"],
       ["too/short", "1"],
     ] as const) {
-      const once = convert(fresh(), topic, payload);
       for (let repeat = 0; repeat < 3; repeat += 1) {
-        const again = convert(converter, topic, payload);
+        // One receive time per message: a repeated one moves on by 1 ms.
+        const receivedAt = 1_736_935_200_000 + repeat * 1_000;
+        const once = convert(fresh(), topic, payload, receivedAt);
+        const again = convert(converter, topic, payload, receivedAt);
         expect(again.readings).toEqual(once.readings);
         expect(again.rejects).toEqual(once.rejects);
         expect(again.skipped).toBe(once.skipped);

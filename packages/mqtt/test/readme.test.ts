@@ -1,9 +1,16 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseConfig } from "@qubit/core";
 import type { TSchema } from "@sinclair/typebox";
 import { describe, expect, it } from "vitest";
-import { MqttConfigSchema, MqttErrorCodes, RuleSchema } from "../src/index.js";
+import {
+  checkMqttConfigs,
+  type MqttConfig,
+  MqttConfigSchema,
+  MqttErrorCodes,
+  RuleSchema,
+} from "../src/index.js";
 
 // The README's options and error tables are generated from the schema and
 // the error table; run with UPDATE_README=1 to rewrite them.
@@ -74,5 +81,38 @@ describe("README", () => {
     const unpad = (text: string) =>
       text.replace(/ {2,}/g, " ").replace(/-{3,}/g, "---");
     expect(unpad(current)).toBe(unpad(expected));
+  });
+});
+
+describe("README config examples", () => {
+  const blocks = [
+    ...readFileSync(readmePath, "utf8").matchAll(/```json\n([\s\S]*?)```/g),
+  ]
+    .map((match) => match[1]!)
+    .filter((text) => text.includes('"mqtt"'));
+
+  it("shows the basic and the TLS config", () => {
+    expect(blocks).toHaveLength(2);
+    expect(blocks[0]).toContain("org_001/sit_storage_01/+/+/telemetry");
+    expect(blocks[1]).toContain("mqtts://secure-broker.example.com:8883");
+  });
+
+  it("validates both against the schema", () => {
+    for (const block of blocks) {
+      // ${VAR} is replaced from the environment before validation.
+      const text = block.replace(/\$\{[A-Z_]+\}/g, "value");
+      const section = (JSON.parse(text) as { mqtt: unknown }).mqtt;
+      const config = parseConfig<MqttConfig>(MqttConfigSchema, section).value;
+      expect(config.topics.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("passes the config checks with the basic config", () => {
+    const section = (JSON.parse(blocks[0]!) as { mqtt: unknown }).mqtt;
+    const config = parseConfig<MqttConfig>(MqttConfigSchema, section).value;
+    const issues = checkMqttConfigs([
+      { name: "mqtt", path: "/mqtt", config },
+    ] as Parameters<typeof checkMqttConfigs>[0]);
+    expect(issues).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import {
   type MqttError,
   MqttTlsError,
 } from "../errors.js";
+import { redactText } from "./options.js";
 
 // CONNACK return codes that refuse the client itself: 4 and 5 in MQTT
 // 3.1.1; 134 (bad user name or password), 135 (not authorized),
@@ -34,14 +35,19 @@ export interface ClassifiedError {
   error: MqttError;
 }
 
-/** Classifies a connection error and wraps it with a code and a fix. */
+/**
+ * Classifies a connection error and wraps it with a code and a fix.
+ * `broker` is the URL to show (without credentials); `secrets` are
+ * removed from the error's own text.
+ */
 export function classifyError(
   error: unknown,
   broker: string,
   clientId: string,
+  secrets: readonly string[] = [],
 ): ClassifiedError {
   const cause = error as { code?: unknown; message?: string };
-  const text = cause?.message ?? String(error);
+  const text = redactText(cause?.message ?? String(error), secrets);
   if (typeof cause?.code === "number" && AUTH_CODES.has(cause.code)) {
     return {
       kind: "auth",

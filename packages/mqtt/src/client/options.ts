@@ -25,6 +25,53 @@ export function brokerUrl(config: MqttConfig): string {
     .replace(/^(ssl|tls):\/\//, "mqtts://");
 }
 
+/**
+ * Returns the broker URL without its user name and password, for logs,
+ * errors and health: `mqtt://user:secret@host:1883` becomes
+ * `mqtt://***@host:1883`. Text that does not parse as a URL is cut at
+ * its last `@` for the same reason.
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    const at = url.lastIndexOf("@");
+    return at < 0 ? url : `***${url.slice(at)}`;
+  }
+  if (parsed.username === "" && parsed.password === "") return url;
+  parsed.username = "";
+  parsed.password = "";
+  return parsed.href.replace("//", "//***@");
+}
+
+/**
+ * Returns the secrets a text could contain: the password of the config
+ * and the user information of the broker URL, longest first.
+ */
+export function secretsOf(config: MqttConfig): string[] {
+  const secrets: string[] = [];
+  const password = credentials(config)?.password;
+  if (password) secrets.push(password);
+  try {
+    const parsed = new URL(config.broker);
+    if (parsed.password) {
+      secrets.push(parsed.password, decodeURIComponent(parsed.password));
+    }
+    if (parsed.username) secrets.push(`${parsed.username}:${parsed.password}`);
+  } catch {
+    // A broker URL that does not parse has no user information to hide.
+  }
+  return secrets.sort((a, b) => b.length - a.length);
+}
+
+/** Returns `text` with every secret replaced by `***`. */
+export function redactText(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) result = result.replaceAll(secret, "***");
+  return result;
+}
+
 /** Returns whether the broker URL uses TLS (mqtts:// or wss://). */
 export function usesTls(config: MqttConfig): boolean {
   return /^(mqtts|wss|ssl|tls):\/\//.test(config.broker);

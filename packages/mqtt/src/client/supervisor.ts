@@ -24,6 +24,10 @@ const SESSION_TAKEN_OVER = 142;
 /** Options of {@link ConnectionSupervisor}. */
 export interface SupervisorOptions {
   config: MqttConfig;
+  /** The broker URL for logs and errors, without user name and password. */
+  broker: string;
+  /** Texts that must not reach logs or errors, such as the password. */
+  secrets: readonly string[];
   clientId: string;
   logger: Logger;
   now: () => number;
@@ -76,7 +80,7 @@ export class ConnectionSupervisor {
       jitter: config.reconnect_jitter,
     });
     this.log = options.logger.child({
-      broker: config.broker,
+      broker: options.broker,
       client_id: options.clientId,
     });
   }
@@ -117,7 +121,7 @@ export class ConnectionSupervisor {
         `Broker refused the subscription to ${grant.topic} (reason code ${grant.qos})`,
         {
           value: grant.topic,
-          location: { address: this.options.config.broker, topic: grant.topic },
+          location: { address: this.options.broker, topic: grant.topic },
           fix: "check the broker's ACL for this user, and that it supports the filter (shared subscriptions need MQTT 5 or a broker extension)",
         },
       );
@@ -130,16 +134,32 @@ export class ConnectionSupervisor {
     this.log.info({ topics: filters }, "Subscribed");
   }
 
-  /** Stops reconnecting and closes the connection with a DISCONNECT. */
-  async stop(): Promise<void> {
+  /**
+   * Stops reconnecting and closes the connection with a DISCONNECT. When
+   * the DISCONNECT is not written within `timeoutMs` (a stalled socket),
+   * the connection is closed without it.
+   */
+  async stop(timeoutMs = 5_000): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const client = this.client;
     if (!client) return;
-    await new Promise<void>((resolve) =>
-      client.end(!client.connected, {}, () => resolve()),
+    let timer: NodeJS.Timeout | undefined;
+    const closed = new Promise<boolean>((resolve) =>
+      client.end(!client.connected, {}, () => resolve(true)),
     );
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const clean = await Promise.race([closed, timedOut]);
+    clearTimeout(timer);
+    if (clean) return;
+    this.log.warn(
+      { timeout_ms: timeoutMs },
+      "DISCONNECT not sent within the shutdown time; closing the socket without it",
+    );
+    await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
   }
 
   private open(options: IClientOptions): void {
@@ -149,10 +169,12 @@ export class ConnectionSupervisor {
     client.on("error", (error) => {
       this.lastError = classifyError(
         error,
-        this.options.config.broker,
+        this.options.broker,
         this.options.clientId,
+        this.options.secrets,
       );
-      this.log.debug({ err: error }, "Connection error");
+      // The classified error, whose text has the secrets removed.
+      this.log.debug({ err: this.lastError.error }, "Connection error");
     });
     client.on("disconnect", (packet) => this.onDisconnectPacket(packet));
     client.on("close", () => this.onClose());
@@ -212,9 +234,9 @@ export class ConnectionSupervisor {
           failure?.error ??
           new MqttConnectionError(
             "QUBIT_MQTT_CONNECT_FAILED",
-            `Cannot connect to ${this.options.config.broker} within ${this.options.config.connect_timeout_ms} ms`,
+            `Cannot connect to ${this.options.broker} within ${this.options.config.connect_timeout_ms} ms`,
             {
-              location: { address: this.options.config.broker },
+              location: { address: this.options.broker },
               fix: "check that the broker runs and the URL and port are right, or raise connect_timeout_ms",
             },
           );
@@ -256,9 +278,9 @@ export class ConnectionSupervisor {
     this.options.onDisconnected();
     const lost = new MqttConnectionError(
       "QUBIT_MQTT_CONNECTION_LOST",
-      `Connection to ${this.options.config.broker} closed after ${lived} ms`,
+      `Connection to ${this.options.broker} closed after ${lived} ms`,
       {
-        location: { address: this.options.config.broker },
+        location: { address: this.options.broker },
         fix: "the connector reconnects by itself; check the broker if this repeats",
       },
     );
@@ -282,7 +304,7 @@ export class ConnectionSupervisor {
         {
           value: this.options.clientId,
           location: {
-            address: this.options.config.broker,
+            address: this.options.broker,
             client_id: this.options.clientId,
           },
           fix: "give every connector and replica its own client_id, or leave client_id unset to get a unique one",

@@ -16,6 +16,12 @@ import type { SourceContext } from "./source.js";
 /** Input of {@link extractReadings}: the message context and its receive time. */
 export interface ExtractInput extends SourceContext {
   receivedAt: number;
+  /**
+   * Returns the timestamp of a reading of `series` that takes the receive
+   * time, so that one series never gets one receive time twice; default
+   * the receive time itself.
+   */
+  stampReceiveTime?: (series: string, receivedAt: number) => number;
   source: ReadingSource;
   retained: boolean;
 }
@@ -60,9 +66,11 @@ export function extractReadings(
       ? input.payload
       : readPath(input.payload, mapping.root);
 
-  const timestamp = resolveTimestamp(mapping, input, payload, out);
-  if (timestamp === undefined) return out;
-  const emitter = new Emitter(mapping, input, ids, out);
+  const resolved = resolveTimestamp(mapping, input, payload, out);
+  if (resolved === undefined) return out;
+  const fromReceiveTime = resolved === RECEIVE_TIME;
+  const timestamp = fromReceiveTime ? input.receivedAt : resolved;
+  const emitter = new Emitter(mapping, input, ids, out, fromReceiveTime);
 
   if (mapping.value !== undefined) {
     const value = readPath(payload, mapping.value);
@@ -71,7 +79,7 @@ export function extractReadings(
         reject(
           input,
           "QUBIT_MQTT_VALUE_MISSING",
-          `Payload has no value at ${mapping.value.length ? `$.${pathName(mapping.value)}` : "$"}`,
+          `Payload ${shortJson(payload)} has no value at ${mapping.value.length ? `$.${pathName(mapping.value)}` : "$"}`,
           "publish the value at that path, or change the rule's value path",
         ),
       );
@@ -95,7 +103,7 @@ export function extractReadings(
       reject(
         input,
         "QUBIT_MQTT_VALUE_MISSING",
-        "Payload contains no value: no number, boolean or text field outside the timestamp and unit",
+        `Payload ${shortJson(payload)} contains no value: no number, boolean or text field outside the timestamp and unit`,
         "publish a value field, or add a rule whose value path points at it",
       ),
     );
@@ -112,12 +120,16 @@ class Emitter {
    * none.
    */
   private consumed: ReadonlySet<string> | undefined;
+  /** Arrays of samples being walked; their elements carry their own time. */
+  private sampleLevels = 0;
 
   constructor(
     private readonly mapping: Mapping,
     private readonly input: ExtractInput,
     private readonly ids: Ids,
     private readonly out: ExtractOutput,
+    /** True when the message's timestamp is its receive time. */
+    private readonly fromReceiveTime: boolean,
   ) {
     const metric = mapping.metric?.read(input);
     this.baseMetric =
@@ -144,7 +156,7 @@ class Emitter {
         reject(
           this.input,
           "QUBIT_MQTT_FIELD_MISSING",
-          "No metric: the rule names none and the topic has no {metric} level",
+          `No metric for the value ${shortJson(raw)}: the rule names none and the topic has no {metric} level`,
           "set metric in the rule, or a topic_template with {metric}",
         ),
       );
@@ -182,7 +194,9 @@ class Emitter {
         if (samples) {
           const time = this.sampleTime(item as Record<string, unknown>, path);
           if (time === undefined) continue;
+          this.sampleLevels += 1;
           this.walk(item, path, time, true);
+          this.sampleLevels -= 1;
         } else this.walk(item, [...path, index], timestamp, false);
       }
       return;
@@ -261,12 +275,18 @@ class Emitter {
       typeof value === "number" && scale !== undefined && scale !== 1
         ? roundConverted(value * scale)
         : value;
+    const time =
+      this.fromReceiveTime &&
+      this.sampleLevels === 0 &&
+      this.input.stampReceiveTime !== undefined
+        ? this.input.stampReceiveTime(this.seriesKey(metric), timestamp)
+        : timestamp;
     const reading: TimeSeries = createReading({
       asset_id: this.ids.asset_id,
       metric,
       value: scaled,
       unit: typeof scaled === "number" ? unit : "",
-      timestamp,
+      timestamp: time,
       org_id: this.ids.org_id,
       site_id: this.ids.site_id,
       device_id: this.ids.device_id,
@@ -280,6 +300,12 @@ class Emitter {
     // 16 in V8.
     if (readings.length === 0) this.out.readings = [reading];
     else readings.push(reading);
+  }
+
+  /** Returns the key of a series: the fields of a reading id but the time. */
+  private seriesKey(metric: string): string {
+    const ids = this.ids;
+    return `${ids.org_id ?? ""}\u001f${ids.site_id ?? ""}\u001f${ids.asset_id}\u001f${ids.device_id ?? ""}\u001f${metric}`;
   }
 
   private metadata(): Record<string, unknown> | undefined {
@@ -307,6 +333,10 @@ class Emitter {
     if (raw === null) return single ? null : undefined;
     if (typeof raw === "string") {
       const number = numericString(raw);
+      if (number !== undefined && !Number.isFinite(number)) {
+        this.nonFinite(raw.trim(), field, undefined);
+        return undefined;
+      }
       if (number !== undefined) return number;
       const flag = booleanWord(raw);
       if (flag !== undefined) return flag;
@@ -320,12 +350,21 @@ class Emitter {
 
   private nonFinite(token: string, field: string, offset: number | undefined) {
     const where = field ? `Field ${field}` : "Value";
-    const diagnostic = reject(
-      this.input,
-      "QUBIT_MQTT_VALUE_NOT_FINITE",
-      `${where} is ${token}, not a finite number; the device reports a failed measurement`,
-      "nothing to fix in the config; check the sensor. The other fields of the message are kept",
-    );
+    // A decimal number that is not finite overflowed a 64-bit float.
+    const overflow = /\d/.test(token);
+    const diagnostic = overflow
+      ? reject(
+          this.input,
+          "QUBIT_MQTT_VALUE_NOT_FINITE",
+          `${where} ${token} on topic ${this.input.topic} is too large for a 64-bit float (maximum about 1.8e308)`,
+          "check the device's number encoding, or publish the value in a larger unit. The other fields of the message are kept",
+        )
+      : reject(
+          this.input,
+          "QUBIT_MQTT_VALUE_NOT_FINITE",
+          `${where} on topic ${this.input.topic} is ${token}, not a finite number; the device reports a failed measurement`,
+          "nothing to fix in the config; check the sensor. The other fields of the message are kept",
+        );
     diagnostic.value = token;
     diagnostic.location = {
       ...diagnostic.location,
@@ -339,7 +378,7 @@ class Emitter {
     const diagnostic = reject(
       this.input,
       "QUBIT_MQTT_VALUE_TYPE",
-      `${field ? `Field ${field}` : "Value"} must be ${expected}, got ${describe(raw)}`,
+      `${field ? `Field ${field}` : "Value"} on topic ${this.input.topic} must be ${expected}, got ${describe(raw)}`,
       "publish a scalar value, or point the rule's value path at one",
     );
     diagnostic.value = raw;
@@ -376,8 +415,8 @@ function resolveIds(
         input,
         "QUBIT_MQTT_FIELD_MISSING",
         mapping.asset_id
-          ? `No asset id: ${mapping.asset_id.source} gives nothing for this message`
-          : "No asset id: the topic has no {asset_id} level and the rule sets no asset_id",
+          ? `No asset id: ${mapping.asset_id.source} gives nothing for payload ${shortJson(input.payload)}`
+          : `No asset id for payload ${shortJson(input.payload)}: the topic has no {asset_id} level and the rule sets no asset_id`,
         "set asset_id in the rule, or a topic_template with {asset_id}",
       ),
     );
@@ -395,25 +434,27 @@ function resolveIds(
   };
 }
 
+/** Marker that resolveTimestamp returns when the payload carries no time. */
+const RECEIVE_TIME = "receive time";
+
 function resolveTimestamp(
   mapping: Mapping,
   input: ExtractInput,
   payload: unknown,
   out: ExtractOutput,
-): number | undefined {
+): number | typeof RECEIVE_TIME | undefined {
   if (mapping.timestamp) {
     const raw = mapping.timestamp.read(input);
-    if (raw === undefined || raw === null || raw === "")
-      return input.receivedAt;
+    if (raw === undefined || raw === null || raw === "") return RECEIVE_TIME;
     return parseTime(mapping, input, raw, out, [mapping.timestamp.source]);
   }
-  if (!isObject(payload)) return input.receivedAt;
+  if (!isObject(payload)) return RECEIVE_TIME;
   for (const key of mapping.timestampKeys) {
     const raw = payload[key];
     if (raw !== undefined && raw !== null)
       return parseTime(mapping, input, raw, out, [key]);
   }
-  return input.receivedAt;
+  return RECEIVE_TIME;
 }
 
 function parseTime(
@@ -432,7 +473,7 @@ function parseTime(
       const diagnostic = reject(
         input,
         "QUBIT_MQTT_TIMESTAMP_INVALID",
-        `Timestamp ${pathName(path)} ${JSON.stringify(raw)} cannot be read: ${(error as Error).message}`,
+        `Timestamp ${pathName(path)} ${JSON.stringify(raw)} on topic ${input.topic} cannot be read: ${(error as Error).message}`,
         "set timestamp_format (and timezone) in the rule to the device's format",
       );
       diagnostic.value = raw;
@@ -444,7 +485,7 @@ function parseTime(
   const diagnostic = reject(
     input,
     "QUBIT_MQTT_TIMESTAMP_INVALID",
-    `Timestamp ${pathName(path)} must be an ISO 8601 text or an epoch number, got ${describe(raw)}`,
+    `Timestamp ${pathName(path)} on topic ${input.topic} must be an ISO 8601 text or an epoch number, got ${describe(raw)}`,
     "publish the timestamp as ISO 8601 text or epoch seconds/milliseconds",
   );
   diagnostic.value = raw;
@@ -468,7 +509,7 @@ function readUnit(
   const diagnostic = reject(
     input,
     "QUBIT_MQTT_VALUE_TYPE",
-    `Unit must be text such as "kW", got ${describe(raw)}`,
+    `Unit on topic ${input.topic} must be text such as "kW", got ${describe(raw)}`,
     "publish the unit as a string, or set unit in the rule",
   );
   diagnostic.value = raw;
@@ -476,14 +517,21 @@ function readUnit(
   return undefined;
 }
 
-/** Builds a reject located at the message's topic. */
+/**
+ * Builds a reject located at the message's topic. A message that does
+ * not name the topic gets it appended, so that the dead letter's reason
+ * reads on its own.
+ */
 export function reject(
   input: { topic: string },
   code: string,
   message: string,
   fix: string,
 ): Diagnostic {
-  return { code, message, fix, location: { topic: input.topic } };
+  const text = message.includes(input.topic)
+    ? message
+    : `${message} (topic ${input.topic})`;
+  return { code, message: text, fix, location: { topic: input.topic } };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -517,14 +565,22 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === "" ? undefined : value;
 }
 
-function describe(value: unknown): string {
+/** Returns a value as JSON of at most 60 characters, for messages. */
+function shortJson(value: unknown): string {
   if (value instanceof NonFiniteToken) return value.token;
   let shown: string;
   try {
     shown = JSON.stringify(value) ?? String(value);
   } catch {
-    shown = String(value);
+    // A cycle, a BigInt or a value nested beyond the stack.
+    shown = `(${typeof value} that JSON cannot show)`;
   }
+  return shown.length > 60 ? `${shown.slice(0, 59)}…` : shown;
+}
+
+function describe(value: unknown): string {
+  if (value instanceof NonFiniteToken) return value.token;
+  const shown = shortJson(value);
   const kind = Array.isArray(value)
     ? "a list"
     : value === null
@@ -532,5 +588,5 @@ function describe(value: unknown): string {
       : typeof value === "object"
         ? "an object"
         : `a ${typeof value}`;
-  return `${kind} ${shown.length > 60 ? `${shown.slice(0, 59)}…` : shown}`;
+  return `${kind} ${shown}`;
 }
