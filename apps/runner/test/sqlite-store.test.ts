@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createReading, type TimeSeries } from "@qubit/core";
@@ -37,6 +37,28 @@ function reading(
 }
 
 describe("SqliteOutput", () => {
+  it("checkpoints the WAL while the output stays open", async () => {
+    const path = join(dir, "checkpoint.db");
+    const output = new SqliteOutput(path);
+    const emptySize = statSync(path).size;
+    for (let batch = 0; batch < 20; batch += 1) {
+      const readings: TimeSeries[] = [];
+      for (let index = 0; index < 500; index += 1) {
+        readings.push(reading(index, batch * 500 + index, `m${batch}`));
+      }
+      await output.write(readings);
+    }
+    // The inserts are in the WAL; the checkpoint thread copies them into
+    // the database file without waiting for the writer's own threshold.
+    const deadline = Date.now() + 5_000;
+    while (statSync(path).size <= emptySize + 1_000_000) {
+      if (Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(statSync(path).size).toBeGreaterThan(emptySize + 1_000_000);
+    await output.close();
+  });
+
   it("stores readings once per id and keeps value types", async () => {
     const path = join(dir, "store.db");
     const output = new SqliteOutput(path);
