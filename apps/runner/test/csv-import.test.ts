@@ -240,6 +240,40 @@ describe("qubit import csv", () => {
     expect((await run(["import", "csv", join(exports, "a.csv")])).code).toBe(2);
   });
 
+  it("names a runner config without csv section", async () => {
+    const mqttOnly = join(dir, "mqtt-only.json");
+    writeFileSync(
+      mqttOnly,
+      JSON.stringify({
+        mqtt: { broker: "mqtt://127.0.0.1:1883", topics: ["a/+"] },
+        outputs: [{ type: "sqlite" }],
+      }),
+    );
+    const file = join(exports, "a.csv");
+    for (const command of ["import", "convert"]) {
+      const result = await run([command, "csv", file, "--config", mqttOnly]);
+      expect(result.code, command).toBe(2);
+      expect(result.stderr).toContain(
+        `error: ${mqttOnly} has no csv section; add one (it contains the runner keys mqtt, outputs)`,
+      );
+      expect(result.stderr).toContain('"csv": {');
+      expect(result.stderr).not.toContain("is not a known option");
+    }
+    // A file that is only a csv section still works for both commands.
+    const converted = await run(["convert", "csv", file, "--config", config]);
+    expect(converted.code, converted.stderr).toBe(0);
+    const imported = await run([
+      "import",
+      "csv",
+      file,
+      "--config",
+      config,
+      "--data-dir",
+      join(dir, "section-only"),
+    ]);
+    expect(imported.code, imported.stderr).toBe(0);
+  });
+
   it("resumes an import killed with SIGKILL, without duplicates", async () => {
     const total = 200_000;
     const big = join(dir, "big.csv");
@@ -308,5 +342,89 @@ describe("qubit import csv", () => {
         "SELECT COUNT(DISTINCT asset_id || timestamp) AS n FROM readings",
       ),
     ).toBe(total);
+  });
+  it("stops on the first SIGINT and resumes", async () => {
+    const total = 200_000;
+    const big = join(dir, "interrupted.csv");
+    writeFileSync(big, rows(0, total));
+    const store = join(dir, "interrupted");
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--conditions=@qubit/source",
+        "src/cli.ts",
+        "import",
+        "csv",
+        big,
+        "--config",
+        config,
+        "--data-dir",
+        store,
+      ],
+      {
+        cwd: runnerDir,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, QUBIT_LOG_LEVEL: "silent" },
+      },
+    );
+    children.push(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr!.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.once("exit", (code) => resolve(code)),
+    );
+    const deadline = Date.now() + 60_000;
+    let saved = 0;
+    while (saved === 0) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error("no checkpoint before the import ended");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      try {
+        saved = count(
+          store,
+          "SELECT COALESCE(MAX(json_extract(value, '$.rows')), 0) AS n FROM state WHERE namespace = 'csv.import'",
+        );
+      } catch {
+        saved = 0;
+      }
+    }
+
+    const signalled = Date.now();
+    child.kill("SIGINT");
+    const timeout = new Promise<"timed out">((resolve) =>
+      setTimeout(() => resolve("timed out"), 10_000),
+    );
+    const code = await Promise.race([exited, timeout]);
+    const seconds = (Date.now() - signalled) / 1000;
+    expect(code, stderr).toBe(130);
+    expect(seconds).toBeLessThan(10);
+    expect(stderr).toContain("SIGINT received: stopping the import");
+    expect(stdout).toMatch(/interrupted\.csv\s+stopped/);
+    expect(stdout).toContain("Interrupted:");
+    expect(stdout).toContain("Run the same command again to resume");
+    const before = count(store, "SELECT COUNT(*) AS n FROM readings");
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(total);
+
+    const resumed = await run([
+      "import",
+      "csv",
+      big,
+      "--config",
+      config,
+      "--data-dir",
+      store,
+    ]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/resumed after line \d+/);
+    expect(count(store, "SELECT COUNT(*) AS n FROM readings")).toBe(total);
   });
 });

@@ -135,6 +135,126 @@ describe("qubit run with an http_ingest endpoint", () => {
       db.close();
     }
   });
+  it("rejects hostile bodies, counts only stored", async () => {
+    const port = await freePort();
+    const data = join(dir, "data-hostile");
+    const config = join(dir, "hostile.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        data_dir: data,
+        server: { enabled: false },
+        log: { level: "warn" },
+        http_ingest: { port, token: "${INGEST_TOKEN}" },
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--conditions=@qubit/source",
+        "src/cli.ts",
+        "run",
+        "--config",
+        config,
+      ],
+      {
+        cwd: runnerDir,
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, INGEST_TOKEN: "a-token-of-twenty-chars" },
+      },
+    );
+    children.push(child);
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const url = `http://127.0.0.1:${port}/ingest`;
+    const auth = { authorization: "Bearer a-token-of-twenty-chars" };
+    const post = (body: string | Buffer, type: string) =>
+      fetch(url, {
+        method: "POST",
+        body,
+        headers: { ...auth, "content-type": type },
+      });
+
+    // The pipeline rejects a 1970 row, and the response lists it.
+    const mixed = await waitFor(async () => {
+      const response = await post(
+        "timestamp,asset_id,metric,value,unit\n2024-06-01T00:00:00Z,h1,power,6,kW\n1970-01-01T00:00:00Z,h1,power,7,kW\n",
+        "text/csv",
+      );
+      return response.status === 202 ? response : undefined;
+    });
+    const counts = (await mixed.json()) as {
+      accepted: number;
+      rejected: number;
+      errors: { line: number; code: string }[];
+    };
+    expect(counts.accepted).toBe(1);
+    expect(counts.rejected).toBe(1);
+    expect(counts.errors.map((error) => [error.line, error.code])).toEqual([
+      [3, "QUBIT_CORE_TIMESTAMP_OUT_OF_RANGE"],
+    ]);
+
+    const notUtf8 = await post(
+      Buffer.concat([
+        Buffer.from('[{"asset_id":"h'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from(
+          '1","metric":"p","value":6,"unit":"kW","timestamp":"2024-06-01T00:15:00Z"}]',
+        ),
+      ]),
+      "application/json",
+    );
+    expect(notUtf8.status).toBe(400);
+    expect(await notUtf8.json()).toMatchObject({
+      code: "QUBIT_CSV_INGEST_NOT_UTF8",
+      offset: 15,
+    });
+
+    const nested = await post(
+      `${"[".repeat(20_000)}${"]".repeat(20_000)}`,
+      "application/json",
+    );
+    expect(nested.status).toBe(400);
+    const nestedBody = (await nested.json()) as { errors: { code: string }[] };
+    expect(nestedBody.errors[0]?.code).toBe("QUBIT_CSV_JSON_TOO_DEEP");
+
+    // The server keeps serving after both.
+    const after = await post(
+      '{"asset_id":"h2","metric":"power","value":1,"unit":"kW","timestamp":"2024-06-01T00:30:00Z"}\n',
+      "application/x-ndjson",
+    );
+    expect(after.status).toBe(202);
+
+    const exited = new Promise<number | null>((resolve) =>
+      child.once("exit", resolve),
+    );
+    child.kill("SIGTERM");
+    expect(await exited, stderr).toBe(0);
+    expect(stderr).not.toContain("Ingest request failed");
+
+    const db = new Database(join(data, "qubit.db"), { readonly: true });
+    try {
+      const rows = db
+        .prepare("SELECT asset_id FROM readings ORDER BY asset_id")
+        .all();
+      expect(rows).toEqual([{ asset_id: "h1" }, { asset_id: "h2" }]);
+      const letters = db
+        .prepare("SELECT code, raw_encoding FROM dead_letters ORDER BY seq")
+        .all();
+      expect(letters).toEqual([
+        { code: "QUBIT_CORE_TIMESTAMP_OUT_OF_RANGE", raw_encoding: "utf8" },
+        { code: "QUBIT_CSV_INGEST_NOT_UTF8", raw_encoding: "base64" },
+        { code: "QUBIT_CSV_JSON_TOO_DEEP", raw_encoding: "utf8" },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
   it("refuses text values and conflicts, and stores quality", async () => {
     const port = await freePort();
     const data = join(dir, "data-conflicts");

@@ -50,6 +50,8 @@ export const CsvErrorCodes = {
   QUBIT_CSV_CHECKPOINT_STALE:
     "The file changed since its checkpoint; the import starts again.",
   QUBIT_CSV_JSON_INVALID: "A JSON document or NDJSON line cannot be parsed.",
+  QUBIT_CSV_JSON_TOO_DEEP:
+    "An ingest JSON body or NDJSON line nests arrays and objects deeper than 64 levels.",
   QUBIT_CSV_XML_INVALID: "A Green Button XML document cannot be read.",
   QUBIT_CSV_RECORD_INVALID:
     "A JSON record lacks a field the mapping needs or has a wrong type.",
@@ -62,6 +64,8 @@ export const CsvErrorCodes = {
     "An ingest request has no bearer token or a wrong one.",
   QUBIT_CSV_INGEST_TOO_LARGE: "An ingest request body is over max_body_bytes.",
   QUBIT_CSV_INGEST_BODY_INVALID: "An ingest request body has invalid rows.",
+  QUBIT_CSV_INGEST_NOT_UTF8:
+    "An ingest request body is not valid UTF-8; the dead letter keeps it as base64.",
   QUBIT_CSV_INGEST_LISTEN_FAILED: "The ingest endpoint cannot listen.",
 } as const;
 

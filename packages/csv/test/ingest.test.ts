@@ -2,6 +2,10 @@ import { request } from "node:http";
 import { MemoryDeadLetterOutput, MemoryOutput, Pipeline } from "@qubit/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpIngestConnector } from "../src/index.js";
+import {
+  invalidUtf8Offset,
+  tooDeepJsonOffset,
+} from "../src/ingest/body-checks.js";
 
 const TOKEN = "test-token-0123456789";
 const output = new MemoryOutput();
@@ -36,7 +40,7 @@ function send(options: {
   path?: string;
   type?: string;
   token?: string | null;
-  body?: string;
+  body?: string | Buffer;
   chunks?: string[];
   headers?: Record<string, string>;
 }): Promise<Reply> {
@@ -408,6 +412,170 @@ describe("HTTP ingest endpoint", () => {
       pipeline.off("diagnostic", listener);
     }
     expect(warnings).toEqual(["QUBIT_CSV_VALUE_SENTINEL"]);
+  });
+
+  it("answers 400 naming the first byte that is not UTF-8", async () => {
+    const bodies = [
+      {
+        type: "application/json",
+        head: '[{"asset_id":"h',
+        tail: '1","metric":"p","value":6,"unit":"kW","timestamp":"2024-05-01T00:00:00Z"}]',
+      },
+      {
+        type: "application/x-ndjson",
+        head: '{"asset_id":"h',
+        tail: '1","metric":"p","value":6,"unit":"kW","timestamp":"2024-05-01T00:00:00Z"}\n',
+      },
+      {
+        type: "text/csv",
+        head: "timestamp,asset_id,metric,value,unit\n2024-05-01T00:00:00Z,h",
+        tail: "1,p,6,kW\n",
+      },
+    ];
+    for (const { type, head, tail } of bodies) {
+      const before = output.readings.length;
+      const letters = deadLetters.letters.length;
+      const body = Buffer.concat([
+        Buffer.from(head),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from(tail),
+      ]);
+      const reply = await send({ type, body });
+      expect(reply.status, type).toBe(400);
+      expect(reply.body.code).toBe("QUBIT_CSV_INGEST_NOT_UTF8");
+      expect(reply.body.offset).toBe(Buffer.byteLength(head));
+      expect(reply.body.error).toContain(
+        `byte 0xff at byte offset ${Buffer.byteLength(head)}`,
+      );
+      await pipeline.flush();
+      expect(output.readings.length).toBe(before);
+      const letter = deadLetters.letters[letters];
+      expect(deadLetters.letters.length).toBe(letters + 1);
+      expect(letter?.code).toBe("QUBIT_CSV_INGEST_NOT_UTF8");
+      expect(letter?.raw_encoding).toBe("base64");
+      expect(Buffer.from(letter!.raw, "base64").equals(body)).toBe(true);
+    }
+  });
+
+  it("finds invalid UTF-8 sequences by byte offset", () => {
+    const cases: [number[], number][] = [
+      [[0x61, 0xc3, 0xa9, 0x62], -1],
+      [[0xf0, 0x9f, 0x98, 0x80], -1],
+      [[0x61, 0xc0, 0xaf], 1],
+      [[0x61, 0x62, 0xe0, 0x80, 0x80], 2],
+      [[0xed, 0xa0, 0x80], 0],
+      [[0xf4, 0x90, 0x80, 0x80], 0],
+      [[0x61, 0xe2, 0x82], 1],
+      [[0x80], 0],
+    ];
+    for (const [bytes, offset] of cases) {
+      expect(invalidUtf8Offset(Uint8Array.from(bytes)), String(bytes)).toBe(
+        offset,
+      );
+    }
+  });
+
+  it("answers 400 for JSON nested deeper than 64 levels", async () => {
+    const deepPipeline = new Pipeline({
+      outputs: [new MemoryOutput()],
+      deadLetters: [deadLetters],
+      batchIntervalMs: 5,
+    });
+    const deep = new HttpIngestConnector(
+      { port: 0, token: TOKEN, max_body_bytes: 1_000_000 },
+      { name: "deep" },
+    );
+    deep.attach(deepPipeline);
+    await deep.connect();
+    try {
+      const url = new URL(deep.url!);
+      const post = async (type: string, body: string) => {
+        const response = await fetch(url, {
+          method: "POST",
+          headers: { authorization: `Bearer ${TOKEN}`, "content-type": type },
+          body,
+        });
+        return {
+          status: response.status,
+          body: (await response.json()) as Record<string, unknown>,
+        };
+      };
+      const letters = deadLetters.letters.length;
+      const nested = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+      const json = await post("application/json", nested);
+      expect(json.status).toBe(400);
+      const jsonErrors = json.body.errors as { code: string }[];
+      expect(jsonErrors[0]?.code).toBe("QUBIT_CSV_JSON_TOO_DEEP");
+      const line = `{"a":${"[".repeat(65)}${"]".repeat(65)}}`;
+      const ndjson = await post("application/x-ndjson", `${line}\n`);
+      expect(ndjson.status).toBe(400);
+      const ndjsonErrors = ndjson.body.errors as { code: string }[];
+      expect(ndjsonErrors[0]?.code).toBe("QUBIT_CSV_JSON_TOO_DEEP");
+      await deepPipeline.flush();
+      expect(
+        deadLetters.letters.slice(letters).map((letter) => letter.code),
+      ).toEqual(["QUBIT_CSV_JSON_TOO_DEEP", "QUBIT_CSV_JSON_TOO_DEEP"]);
+      // The server keeps serving.
+      const flat = await post(
+        "application/json",
+        JSON.stringify({
+          asset_id: "d1",
+          metric: "p",
+          value: 1,
+          unit: "kW",
+          timestamp: "2024-05-01T00:00:00Z",
+        }),
+      );
+      expect(flat.status).toBe(202);
+      expect(flat.body.accepted).toBe(1);
+      // 64 levels are allowed.
+      const levels = (depth: number) =>
+        `${"[".repeat(depth)}"[{"${"]".repeat(depth)}`;
+      expect(tooDeepJsonOffset(levels(64))).toBe(-1);
+      expect(tooDeepJsonOffset(levels(65))).toBe(64);
+      expect(deep.health().details.rejected_requests).toBe(2);
+    } finally {
+      await deep.disconnect();
+      await deepPipeline.close();
+    }
+  });
+
+  it("counts only readings the pipeline accepted", async () => {
+    const before = output.readings.length;
+    const reply = await send({
+      type: "text/csv",
+      body: "timestamp,asset_id,metric,value,unit\n2024-06-02T00:00:00Z,old-1,power,1,kW\n1970-01-01T00:00:00Z,old-1,power,2,kW\n",
+    });
+    expect(reply.status).toBe(202);
+    expect(reply.body.accepted).toBe(1);
+    expect(reply.body.rejected).toBe(1);
+    const errors = reply.body.errors as {
+      line: number;
+      code: string;
+      message: string;
+    }[];
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.line).toBe(3);
+    expect(errors[0]?.code).toBe("QUBIT_CORE_TIMESTAMP_OUT_OF_RANGE");
+    expect(errors[0]?.message).toContain("1970-01-01T00:00:00.000Z");
+    await pipeline.flush();
+    expect(output.readings.slice(before).map((item) => item.value)).toEqual([
+      1000,
+    ]);
+    expect(deadLetters.letters.at(-1)?.location.line).toBe(3);
+    expect(deadLetters.letters.at(-1)?.raw).toBe(
+      "1970-01-01T00:00:00Z,old-1,power,2,kW",
+    );
+
+    // The rejected reading is not remembered, so a corrected value of
+    // the same row is no conflict.
+    const again = await send({
+      type: "application/x-ndjson",
+      body: '{"asset_id":"old-1","metric":"power","value":3,"unit":"kW","timestamp":"1970-01-01T00:00:00Z"}\n',
+    });
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ accepted: 0, rejected: 1 });
+    expect(ingest.health().details.rejected_readings).toBe(2);
   });
 
   it("counts requests in health", () => {

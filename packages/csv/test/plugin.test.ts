@@ -114,7 +114,7 @@ describe("plugins", () => {
     for (const file of files) {
       // The table itself lists codes as keys, not as quoted strings.
       for (const match of readFileSync(file, "utf8").matchAll(
-        /"(QUBIT_CSV_[A-Z_]+)"/g,
+        /"(QUBIT_CSV_[A-Z0-9_]+)"/g,
       ))
         used.add(match[1]!);
     }

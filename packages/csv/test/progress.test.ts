@@ -1,8 +1,9 @@
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "@qubit/core";
+import { type Logger, MemoryOutput, Pipeline } from "@qubit/core";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  CsvConnector,
   formatDuration,
   formatProgressLine,
   type ImportProgress,
@@ -145,5 +146,49 @@ describe("progress", () => {
     );
     expect(formatDuration(3_725_000)).toBe("1:02:05");
     expect(formatDuration(65_000)).toBe("1:05");
+  });
+  it("keeps the time left of a stopped import", async () => {
+    // A clock that advances 1 ms on every read, so the rates settle
+    // within a few thousand rows.
+    let clock = Date.UTC(2026, 0, 1);
+    const now = () => {
+      clock += 1;
+      return clock;
+    };
+    const pipeline = new Pipeline({
+      outputs: [new MemoryOutput()],
+      dedupWindow: 0,
+    });
+    const updates: ImportProgress[] = [];
+    const connector = new CsvConnector(
+      { file_path: file, mapping, progress_interval_ms: 10 },
+      { name: "stopped", now },
+      {
+        onProgress: (progress) => {
+          updates.push(progress);
+          if (progress.rows >= 10_000 && progress.elapsed_ms >= 500)
+            void connector.disconnect();
+        },
+      },
+    );
+    connector.attach(pipeline);
+    await connector.connect();
+    while (connector.status !== "stopped")
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    await pipeline.close();
+
+    expect(connector.summary?.status).toBe("stopped");
+    const last = updates[updates.length - 1]!;
+    expect(last.rows).toBeLessThan(50_000);
+    expect(last.done).toBe(false);
+    expect(last.bytes).toBeLessThan(last.total_bytes);
+    const expected =
+      ((last.total_bytes - last.bytes) * 1000) / last.bytes_per_second;
+    expect(last.eta_ms).toBeGreaterThan(expected * 0.9);
+    expect(last.eta_ms).toBeLessThan(expected * 1.1);
+    expect(formatProgressLine(last)).not.toContain(" 0s left");
+    expect(formatProgressLine({ ...last, done: true, eta_ms: 0 })).toMatch(
+      /, done$/,
+    );
   });
 });

@@ -277,7 +277,11 @@ export class FileImport {
     } catch {
       accepted = false;
     }
-    this.report(tracker.snapshot(true));
+    // Only a completed import has nothing left. A stopped one keeps its
+    // estimate of the time the rest of the file takes.
+    const completed =
+      !this.failure && readError === undefined && !stopped && accepted;
+    this.report(tracker.snapshot(completed));
 
     if (this.failure || readError !== undefined) {
       const error = this.failure ?? toReadError(readError, config.file_path);

@@ -120,5 +120,8 @@ export function formatProgressLine(progress: ImportProgress): string {
     progress.total_bytes > 0
       ? ((progress.bytes / progress.total_bytes) * 100).toFixed(1)
       : "100.0";
-  return `${progress.file}: ${percent}% ${progress.rows} rows, ${progress.readings} readings, ${progress.bad_rows} bad rows, ${progress.rows_per_second} rows/s, ${formatDuration(progress.eta_ms)} left`;
+  const left = progress.done
+    ? "done"
+    : `${formatDuration(progress.eta_ms)} left`;
+  return `${progress.file}: ${percent}% ${progress.rows} rows, ${progress.readings} readings, ${progress.bad_rows} bad rows, ${progress.rows_per_second} rows/s, ${left}`;
 }

@@ -23,8 +23,8 @@ export interface BodyProblem {
   column?: string;
   code: string;
   message: string;
-  /** The row as written, for the dead-letter output. */
-  raw: string;
+  /** The row as written (the bytes of a body that is not UTF-8), for the dead-letter output. */
+  raw: string | Uint8Array;
 }
 
 /** The readings of a request body and its bad rows. */

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import type { EventEmitter } from "node:events";
 import {
   createServer,
   type IncomingMessage,
@@ -9,17 +10,21 @@ import type { AddressInfo } from "node:net";
 import {
   BaseConnector,
   type ConnectorContext,
+  type DeadLetter,
+  type MessageSink,
   parseConfig,
   type ReadingSource,
   type SourceMessage,
+  type TimeSeries,
 } from "@qubit/core";
 import { CsvError } from "../errors.js";
 import { RecordMessage } from "../import/row-message.js";
 import type { DeepPartial } from "../mapping/schema.js";
 import { type BodyProblem, type ParsedBody, parseCsvBody } from "./bodies.js";
+import { invalidUtf8Offset } from "./body-checks.js";
 import { type IngestConfig, IngestConfigSchema } from "./config.js";
 import { parseJsonBody } from "./json-body.js";
-import { IngestHistory } from "./repeats.js";
+import { IngestHistory, type SortedReadings } from "./repeats.js";
 
 /** Config of {@link HttpIngestConnector} as a user writes it. */
 export type IngestConfigInput = DeepPartial<IngestConfig> & {
@@ -28,18 +33,30 @@ export type IngestConfigInput = DeepPartial<IngestConfig> & {
 
 class BodyTooLarge extends Error {}
 
+/** A reading of a request that the sink rejected to the dead-letter output. */
+interface RejectedReading {
+  line?: number;
+  record?: number;
+  code: string;
+  message: string;
+}
+
 /**
  * An HTTP endpoint that accepts readings pushed by clients: POST CSV
  * (`text/csv`, with a header line), NDJSON (`application/x-ndjson`) or
  * JSON (`application/json`: a reading, a list, or `{"readings": [...]}`)
  * with `Authorization: Bearer <token>`. It responds with 401 without a valid
  * token, 413 over `max_body_bytes` and 415 for another content type. It
- * responds with 400 listing the bad rows by line, and with 409 when a
- * reading gives a series and timestamp another value than an accepted
- * reading or another row; then nothing of the request is accepted.
- * Otherwise it responds with 202 once the sink has accepted every new
- * reading. A reading repeated with the same value is left out and counted
- * in `duplicates` of the 202 response.
+ * responds with 400 for a body that is not UTF-8 or nests JSON deeper
+ * than 64 levels, and with 400 listing the bad rows by line. It responds
+ * with 409 when a reading gives a series and timestamp another value
+ * than an accepted reading or another row. After a 400 or 409 nothing of
+ * the request is accepted.
+ * Otherwise it responds with 202 once the sink has taken every new
+ * reading. `accepted` counts the readings the sink stored, and `errors`
+ * lists those it rejected to the dead-letter output (such as a timestamp
+ * outside the pipeline's window). A reading repeated with the same value
+ * is left out and counted in `duplicates` of the 202 response.
  */
 export class HttpIngestConnector extends BaseConnector<SourceMessage> {
   readonly protocol = "http";
@@ -50,7 +67,11 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
   private rejectedRequests = 0;
   private duplicates = 0;
   private conflicts = 0;
+  private rejectedReadings = 0;
+  private lastRequestId = 0;
   private readonly history = new IngestHistory();
+  /** The sink when it emits `dead-letter` events, as the pipeline does. */
+  private letterSource: EventEmitter | undefined;
 
   constructor(config: IngestConfigInput, context: ConnectorContext = {}) {
     const parsed = parseConfig<IngestConfig>(
@@ -68,6 +89,15 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
     const address = this.server?.address() as AddressInfo | null | undefined;
     if (!address) return undefined;
     return `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}${this.config.path}`;
+  }
+
+  override attach(sink: MessageSink): void {
+    super.attach(sink);
+    const emitter = sink as Partial<EventEmitter>;
+    this.letterSource =
+      typeof emitter.on === "function" && typeof emitter.off === "function"
+        ? (sink as unknown as EventEmitter)
+        : undefined;
   }
 
   protected async start(): Promise<void> {
@@ -115,6 +145,7 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
       rejected_requests: this.rejectedRequests,
       duplicates: this.duplicates,
       conflicts: this.conflicts,
+      rejected_readings: this.rejectedReadings,
     };
   }
 
@@ -180,9 +211,9 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
         request,
       );
     }
-    let text: string;
+    let body: Buffer;
     try {
-      text = await readBody(request, this.config.max_body_bytes);
+      body = await readBody(request, this.config.max_body_bytes);
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         return this.refuse(
@@ -202,6 +233,12 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
       address: `POST ${this.config.path}`,
       connector: this.name,
     } as ReadingSource;
+    const badByte = invalidUtf8Offset(body);
+    if (badByte >= 0) {
+      this.rejectEncoding(response, body, badByte, source);
+      return;
+    }
+    const text = body.toString("utf8");
     const parsed: ParsedBody =
       kind === "csv"
         ? parseCsvBody(text, this.config, source)
@@ -235,36 +272,108 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
       });
       return;
     }
-    const message = new RecordMessage<never>({
-      protocol: "http",
-      kind: "request",
-      source,
-      receivedAt: this.now(),
-      raw: text,
-      result: {
-        readings: sorted.fresh,
-        rejects: [],
-        diagnostics: parsed.diagnostics,
-      },
-    });
     if (this.sinkSaturated) await this.whenSinkWritable();
+    let rejected: RejectedReading[];
     try {
-      await this.deliver(message);
+      rejected = await this.deliverReadings(
+        sorted,
+        parsed.raws,
+        parsed.diagnostics,
+        source,
+      );
     } catch (error) {
       send(response, 503, {
         error: `readings were not accepted: ${(error as Error).message}; retry later`,
       });
       return;
     }
-    this.history.record(sorted);
+    this.history.record(withoutRejected(sorted, rejected));
     this.duplicates += sorted.duplicates;
-    send(
-      response,
-      202,
-      sorted.duplicates > 0
-        ? { accepted: sorted.fresh.length, duplicates: sorted.duplicates }
-        : { accepted: sorted.fresh.length },
-    );
+    this.rejectedReadings += rejected.length;
+    const reply: Record<string, unknown> = {
+      accepted: sorted.fresh.length - rejected.length,
+    };
+    if (sorted.duplicates > 0) reply.duplicates = sorted.duplicates;
+    if (rejected.length > 0) {
+      reply.rejected = rejected.length;
+      reply.errors = rejected.slice(0, this.config.max_errors_reported);
+    }
+    send(response, 202, reply);
+  }
+
+  /**
+   * Delivers each new reading as a message of its own line or record and
+   * resolves once the sink has taken them all. Returns the readings the
+   * sink rejected to the dead-letter output. The pipeline emits those
+   * letters during `submit`, and the request id in the message source
+   * separates them from the letters of concurrent requests.
+   */
+  private async deliverReadings(
+    sorted: SortedReadings,
+    raws: ReadonlyMap<number, string>,
+    diagnostics: ParsedBody["diagnostics"],
+    source: ReadingSource,
+  ): Promise<RejectedReading[]> {
+    this.lastRequestId += 1;
+    const requestId = this.lastRequestId;
+    const rejected: RejectedReading[] = [];
+    const onLetter = (letter: DeadLetter) => {
+      if (letter.location.request !== requestId) return;
+      const { line, record } = letter.location;
+      rejected.push({
+        ...(typeof line === "number" ? { line } : {}),
+        ...(typeof record === "number" ? { record } : {}),
+        code: letter.code,
+        message: letter.reason,
+      });
+    };
+    const letters = this.letterSource;
+    letters?.on("dead-letter", onLetter);
+    try {
+      const deliveries = sorted.fresh.map((reading, index) => {
+        const place = placeOf(reading);
+        const message = new RecordMessage<never>({
+          protocol: "http",
+          kind: "request",
+          source: { ...source, ...place, request: requestId } as ReadingSource,
+          receivedAt: this.now(),
+          raw: raws.get(place.line ?? place.record ?? 0) ?? "",
+          result: {
+            readings: [reading],
+            rejects: [],
+            // The body's warnings go with its first message only.
+            diagnostics: index === 0 ? diagnostics : [],
+          },
+        });
+        return this.deliver(message);
+      });
+      await Promise.all(deliveries);
+    } finally {
+      letters?.off("dead-letter", onLetter);
+    }
+    return rejected;
+  }
+
+  private rejectEncoding(
+    response: ServerResponse,
+    body: Buffer,
+    offset: number,
+    source: ReadingSource,
+  ): void {
+    const byte = body[offset]!.toString(16).padStart(2, "0");
+    const problem: BodyProblem = {
+      code: "QUBIT_CSV_INGEST_NOT_UTF8",
+      message: `Body is not valid UTF-8: byte 0x${byte} at byte offset ${offset} does not start or continue a valid sequence; send UTF-8 text`,
+      raw: body,
+    };
+    this.deadLetter([problem], source);
+    this.rejectedRequests += 1;
+    send(response, 400, {
+      code: problem.code,
+      error: `${problem.message}; nothing was accepted`,
+      offset,
+      accepted: 0,
+    });
   }
 
   private authorized(header: string | undefined): boolean {
@@ -326,12 +435,35 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
   }
 }
 
+/** Returns the line (CSV, NDJSON) or record (JSON) a reading came from. */
+function placeOf(reading: TimeSeries): { line?: number; record?: number } {
+  const source = reading.source as Record<string, unknown>;
+  if (typeof source.line === "number") return { line: source.line };
+  if (typeof source.record === "number") return { record: source.record };
+  return {};
+}
+
+/** Returns `sorted` without the entries of readings the sink rejected. */
+function withoutRejected(
+  sorted: SortedReadings,
+  rejected: readonly RejectedReading[],
+): SortedReadings {
+  if (rejected.length === 0) return sorted;
+  const places = new Set(
+    rejected.map((reading) => reading.line ?? reading.record),
+  );
+  return {
+    ...sorted,
+    entries: sorted.entries.filter((entry) => !places.has(entry.place)),
+  };
+}
+
 function send(response: ServerResponse, status: number, body: object): void {
   response.writeHead(status, { "content-type": "application/json" });
   response.end(JSON.stringify(body));
 }
 
-function readBody(request: IncomingMessage, limit: number): Promise<string> {
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -345,7 +477,7 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
       }
       chunks.push(chunk);
     });
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("end", () => resolve(Buffer.concat(chunks)));
     request.on("error", reject);
   });
 }

@@ -16,6 +16,7 @@ import { CsvError, type CsvErrorCode } from "../errors.js";
 import { createNumberParser, resolveNumberFormat } from "../mapping/numbers.js";
 import { COMMON_SENTINELS } from "../mapping/row-checks.js";
 import type { BodyProblem, ParsedBody } from "./bodies.js";
+import { MAX_JSON_DEPTH, tooDeepJsonOffset } from "./body-checks.js";
 import type { IngestConfig } from "./config.js";
 
 const QUALITIES = new Set<string>(QUALITY_VALUES);
@@ -63,6 +64,11 @@ export function parseJsonBody(
     const lines = text.split(/\r?\n/);
     lines.forEach((raw, index) => {
       if (raw.trim() === "") return;
+      const deep = tooDeepProblem(raw, index + 1);
+      if (deep) {
+        problems.push(deep);
+        return;
+      }
       try {
         items.push({ value: JSON.parse(raw), raw, line: index + 1 });
       } catch (error) {
@@ -75,6 +81,10 @@ export function parseJsonBody(
       }
     });
   } else {
+    const deep = tooDeepProblem(text, 1);
+    if (deep) {
+      return { readings, rows: 0, diagnostics: [], raws, problems: [deep] };
+    }
     let document: unknown;
     try {
       document = JSON.parse(text);
@@ -139,8 +149,23 @@ export function parseJsonBody(
     raws,
     rows:
       items.length +
-      problems.filter((problem) => problem.code === "QUBIT_CSV_JSON_INVALID")
-        .length,
+      problems.filter(
+        (problem) =>
+          problem.code === "QUBIT_CSV_JSON_INVALID" ||
+          problem.code === "QUBIT_CSV_JSON_TOO_DEEP",
+      ).length,
+  };
+}
+
+/** Returns the problem of JSON text nested deeper than the limit, if it is. */
+function tooDeepProblem(raw: string, line: number): BodyProblem | undefined {
+  const offset = tooDeepJsonOffset(raw);
+  if (offset < 0) return undefined;
+  return {
+    line,
+    code: "QUBIT_CSV_JSON_TOO_DEEP",
+    message: `JSON nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels (level ${MAX_JSON_DEPTH + 1} opens at character ${offset}); send flat reading objects`,
+    raw,
   };
 }
 

@@ -7,7 +7,8 @@ import {
 } from "@qubit/core";
 import { type CsvConfig, CsvConfigSchema } from "@qubit/csv";
 import { loadConfig, readConfigFile } from "../../config/load.js";
-import type { RunnerConfig } from "../../config/schema.js";
+import { type RunnerConfig, runnerConfigSchema } from "../../config/schema.js";
+import { UsageError } from "../../errors.js";
 
 /** A CSV connector config and the runner settings around it. */
 export interface CsvCommandConfig {
@@ -45,6 +46,8 @@ export function loadCsvCommandConfig(
 
   // The csv section, or the first entry of a list of them.
   const whole = "csv" in file;
+  if (!whole)
+    rejectRunnerConfig(file as Record<string, unknown>, path, plugins);
   let section = whole ? (file as Record<string, unknown>).csv : file;
   let base = whole ? "/csv" : "";
   if (Array.isArray(section)) {
@@ -67,6 +70,45 @@ export function loadCsvCommandConfig(
   runnerInput.csv = { ...csv };
   const { config } = loadConfig(runnerInput, plugins, { env, source: path });
   return { csv, runner: config };
+}
+
+const CSV_SECTION_EXAMPLE = `For example:
+{
+  "csv": {
+    "mapping": {
+      "timestamp": "DateTime",
+      "asset_id": "InverterID",
+      "value": "Generation_kWh",
+      "unit": "kWh"
+    },
+    "timestamp_format": "%Y-%m-%d %H:%M:%S",
+    "timezone": "UTC"
+  },
+  "outputs": [{ "type": "sqlite" }]
+}`;
+
+/**
+ * Throws when a file without a `csv` key has runner keys (`mqtt`,
+ * `outputs`, `data_dir`, ...): it is a runner config that lacks the csv
+ * section, not a csv section of its own.
+ */
+function rejectRunnerConfig(
+  file: Record<string, unknown>,
+  path: string,
+  plugins: readonly ConnectorPlugin[],
+): void {
+  const csvKeys = new Set(Object.keys(CsvConfigSchema.properties));
+  const runnerKeys = new Set(
+    Object.keys(runnerConfigSchema(plugins).properties ?? {}),
+  );
+  const foreign = Object.keys(file).filter(
+    (key) => key !== "$schema" && runnerKeys.has(key) && !csvKeys.has(key),
+  );
+  if (foreign.length === 0) return;
+  throw new UsageError(
+    `${path} has no csv section; add one (it contains the runner keys ${foreign.join(", ")})`,
+    CSV_SECTION_EXAMPLE,
+  );
 }
 
 function parseSection(value: unknown, base: string, path: string): CsvConfig {

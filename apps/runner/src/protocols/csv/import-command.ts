@@ -130,7 +130,14 @@ async function runImport(
   const display = new ProgressDisplay(context.stderr, files.length);
   const runs: FileRun[] = files.map((file) => ({ file }));
   const interrupt = new AbortController();
-  const onSignal = () => interrupt.abort();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) return;
+    display.stop();
+    context.stderr.write(
+      `${signal} received: stopping the import, writing the accepted readings and saving checkpoints. A second Ctrl-C exits at once.\n`,
+    );
+    interrupt.abort();
+  };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   const started = Date.now();
@@ -168,6 +175,7 @@ async function runImport(
       ? storePath(runner)
       : undefined,
     Date.now() - started,
+    interrupt.signal.aborted,
     context,
   );
   if (interrupt.signal.aborted) return 130;
@@ -204,11 +212,18 @@ async function importOne(
   );
   run.connector = connector;
   connector.attach(env.pipeline);
-  const stop = () => void connector.disconnect();
+  // `finished` resolves only when every row is read, so a stopped import
+  // ends when its disconnect has saved the checkpoint.
+  let stop = (): void => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    stop = () => {
+      connector.disconnect().then(resolve, resolve);
+    };
+  });
   env.signal.addEventListener("abort", stop, { once: true });
   try {
     await connector.connect();
-    await connector.finished;
+    await Promise.race([connector.finished, stopped]);
   } catch (error) {
     run.error = (error as Error).message;
   } finally {
@@ -270,6 +285,7 @@ function printSummary(
   pipelineConflicts: ReadonlyMap<string, number>,
   store: string | undefined,
   durationMs: number,
+  interrupted: boolean,
   context: CommandContext,
 ): void {
   const out = (line: string) => context.stdout.write(`${line}\n`);
@@ -316,4 +332,9 @@ function printSummary(
     );
   }
   if (store) out(`Store: sqlite3 ${store} "SELECT * FROM readings LIMIT 10"`);
+  if (interrupted) {
+    out(
+      "Interrupted: the readings accepted so far are stored and each stopped file has a checkpoint. Run the same command again to resume after the last accepted row.",
+    );
+  }
 }
