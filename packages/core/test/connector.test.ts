@@ -127,6 +127,25 @@ describe("BaseConnector", () => {
     expect(source.health().last_error?.message).toMatch(/user bug/);
   });
 
+  it("releases finished when a file is stopped", async () => {
+    class EndlessFile extends BaseConnector<SourceMessage> {
+      readonly protocol = "count";
+      override readonly finite = true;
+      protected async start(): Promise<void> {}
+      protected async stop(): Promise<void> {}
+    }
+    const source = new EndlessFile("endless-1");
+    await source.connect();
+    let released = false;
+    void source.finished.then(() => {
+      released = true;
+    });
+    await source.disconnect();
+    await source.finished;
+    expect(released).toBe(true);
+    expect(source.status).toBe("stopped");
+  });
+
   it("reports health", async () => {
     const source = new CountingSource(2);
     await source.connect();

@@ -108,7 +108,10 @@ export interface Connector {
   readonly name: string;
   readonly protocol: string;
   readonly status: ConnectorStatus;
-  /** True for sources that end (files); `finished` then resolves at the end. */
+  /**
+   * True for sources that end (files); `finished` then resolves at the
+   * end, or when the connector is stopped before it (status `stopped`).
+   */
   readonly finite: boolean;
   readonly finished: Promise<void>;
   /** Sends converted messages to a sink (the runner's pipeline). */
@@ -214,6 +217,9 @@ export abstract class BaseConnector<M extends SourceMessage = SourceMessage>
       await this.closeOwnPipeline();
       this.setStatus(wasCompleted ? "completed" : "stopped");
       this.logger.info({ protocol: this.protocol }, "Connector stopped");
+      // A stopped file delivers nothing more, so whoever waits for its end
+      // is released; `status` tells a stop from a complete read.
+      this.resolveFinished();
     }
   }
 
