@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, type ConnectorPlugin, QubitError } from "@qubit/core";
+import { joinNegativeValues } from "./commands/args.js";
 import { commandContext } from "./commands/context.js";
 import { convertCommand } from "./commands/convert.js";
 import { DEMO_USAGE, demoCommand } from "./commands/demo.js";
@@ -81,6 +82,7 @@ export async function main(
     env: process.env,
   },
 ): Promise<number> {
+  ignoreClosedPipe(io.stdout);
   const plugins = allPlugins();
   const logger = createLogger({ level: io.env.QUBIT_LOG_LEVEL ?? "warn" });
   const context = commandContext(plugins, { ...io, logger });
@@ -104,7 +106,7 @@ export async function main(
       let parsed: ReturnType<typeof parseArgs>;
       try {
         parsed = parseArgs({
-          args,
+          args: joinNegativeValues(args, extra.options),
           options: { ...extra.options, help: { type: "boolean", short: "h" } },
           allowPositionals: extra.allowPositionals ?? false,
           strict: true,
@@ -131,6 +133,21 @@ export async function main(
   } catch (error) {
     return report(error, io.stderr);
   }
+}
+
+const guardedStreams = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * Ignores EPIPE on stdout, raised when the reader went away as in
+ * `qubit schema | head`: the command finishes with its own exit status
+ * and the rest of its output is dropped. Other stream errors still throw.
+ */
+function ignoreClosedPipe(stdout: NodeJS.WritableStream): void {
+  if (guardedStreams.has(stdout)) return;
+  guardedStreams.add(stdout);
+  stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
 }
 
 function report(error: unknown, stderr: NodeJS.WritableStream): number {

@@ -66,6 +66,7 @@ export class Service {
   private readonly retries = new Map<Connector, NodeJS.Timeout>();
   private stopping = false;
   private startedAt = 0;
+  private readonly outputNames: string[];
 
   constructor(config: RunnerConfig, options: ServiceOptions) {
     this.config = config;
@@ -74,11 +75,13 @@ export class Service {
     this.registry = options.registry ?? new MetricsRegistry();
     mkdirSync(config.data_dir, { recursive: true });
     this.state = new SqliteStateStore(storePath(config));
+    const outputs = createOutputs(config, {
+      logger: this.logger,
+      registry: this.registry,
+    });
+    this.outputNames = outputs.map((output) => output.name);
     this.pipeline = new Pipeline({
-      outputs: createOutputs(config, {
-        logger: this.logger,
-        registry: this.registry,
-      }),
+      outputs,
       deadLetters: createDeadLetterOutputs(config),
       batchSize: config.pipeline.batch_size,
       batchIntervalMs: config.pipeline.batch_interval_ms,
@@ -184,7 +187,28 @@ export class Service {
       this.server.closeAllConnections();
     });
     await this.lock?.release();
-    this.logger.info(this.pipeline.stats(), "Service stopped");
+    this.logger.info(
+      {
+        ...this.pipeline.stats(),
+        readings_written_per_output: this.writtenPerOutput(),
+      },
+      "Service stopped",
+    );
+  }
+
+  /**
+   * Returns the readings each output accepted, by output name. The
+   * pipeline's `readings_written` counts a batch only once every output
+   * took it, so it stays 0 while one output is down, although the others
+   * stored the readings.
+   */
+  writtenPerOutput(): Record<string, number> {
+    const written = this.registry.counter("qubit_readings_written_total");
+    const result: Record<string, number> = {};
+    for (const name of this.outputNames) {
+      result[name] = written.with({ output: name }).value;
+    }
+    return result;
   }
 
   /** Returns the health of the service and each connector. */

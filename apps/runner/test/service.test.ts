@@ -1,15 +1,20 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import {
   BaseConnector,
   BasicMessage,
   type ConnectorContext,
   type ConnectorPlugin,
   createReading,
+  type Logger,
 } from "@qubit/core";
 import { Type } from "@sinclair/typebox";
 import Database from "better-sqlite3";
+import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig, Service } from "../src/index.js";
 
@@ -172,5 +177,63 @@ describe("Service", () => {
       'qubit_dead_letters_total{connector="tick",code="QUBIT_TICK_INVALID"} 1',
     );
     expect(text).toMatch(/qubit_readings_written_total\{output="sqlite-0"\} 3/);
+  });
+
+  it("reports readings written per output", async () => {
+    // A loopback port with no listener: the webhook output fails every
+    // write while the SQLite store takes the readings.
+    const closed = createServer();
+    await new Promise<void>((resolve) =>
+      closed.listen(0, "127.0.0.1", resolve),
+    );
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const { config } = loadConfig(
+      {
+        data_dir: join(dir, "outputs"),
+        tick: { count: 5 },
+        server: { enabled: false },
+        shutdown_timeout_ms: 0,
+        pipeline: { batch_interval_ms: 10 },
+        outputs: [
+          { type: "sqlite" },
+          {
+            type: "webhook",
+            url: `http://127.0.0.1:${port}/hook`,
+            max_attempts: 1,
+            timeout_ms: 500,
+          },
+        ],
+      },
+      [tickPlugin],
+      { env: {} },
+    );
+    const lines: string[] = [];
+    const logger = pino(
+      { level: "info" },
+      new Writable({
+        write(chunk, _encoding, callback) {
+          lines.push(String(chunk));
+          callback();
+        },
+      }),
+    ) as unknown as Logger;
+    const service = new Service(config, { plugins: [tickPlugin], logger });
+    await service.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await service.stop();
+
+    expect(service.writtenPerOutput()).toEqual({
+      "sqlite-0": 5,
+      "webhook-1": 0,
+    });
+    const stopped = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.msg === "Service stopped");
+    expect(stopped?.readings_written).toBe(0);
+    expect(stopped?.readings_written_per_output).toEqual({
+      "sqlite-0": 5,
+      "webhook-1": 0,
+    });
   });
 });

@@ -128,4 +128,94 @@ describe("checkConfig", () => {
     expect(JSON.stringify(issues)).not.toContain("hunter2");
     expect(JSON.stringify(issues)).not.toContain("short-token");
   });
+
+  it("hides the password of a URL", () => {
+    const { issues } = checkConfig(schema, {
+      broker: "mqtt://x",
+      topics: "a",
+      url: "postgres://pguser:PgPassw0rd@127.0.0.1/q?token=T0ken&db=x",
+    });
+    const text = JSON.stringify(issues);
+    expect(text).not.toContain("PgPassw0rd");
+    expect(text).not.toContain("T0ken");
+    expect(issues[0]?.value).toBe(
+      "postgres://pguser:***@127.0.0.1/q?token=***&db=x",
+    );
+  });
+});
+
+describe("checkConfig with a discriminated union", () => {
+  const outputs = Type.Union([
+    Type.Object(
+      { type: Type.Literal("sqlite"), path: Type.Optional(Type.String()) },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        type: Type.Literal("postgres"),
+        connection_string: Type.Optional(
+          Type.String({ "x-mistaken-names": ["url", "dsn"] }),
+        ),
+        table: Type.String({ default: "readings" }),
+      },
+      { additionalProperties: false },
+    ),
+  ]);
+  const roles = Type.Union([
+    Type.Object(
+      {
+        role: Type.Optional(Type.Literal("client")),
+        url: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      { role: Type.Literal("server"), port: Type.Integer() },
+      { additionalProperties: false },
+    ),
+  ]);
+
+  it("reports the branch the type selects", () => {
+    const { issues } = checkConfig(Type.Array(outputs), [
+      { type: "postgres", url: "postgres://u:S3cret@127.0.0.1/q" },
+    ]);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe("/0/url");
+    expect(issues[0]?.message).toBe("is not a known option");
+    expect(issues[0]?.fix).toBe('did you mean "connection_string"?');
+    expect(JSON.stringify(issues)).not.toContain("S3cret");
+    expect(JSON.stringify(issues)).not.toMatch(/must be/);
+  });
+
+  it("names the key when the type is missing", () => {
+    const { issues } = checkConfig(Type.Array(outputs), [{ typ: "sqlite" }]);
+    expect(issues).toEqual([
+      {
+        path: "/0/type",
+        message: "is required",
+        fix: 'add it: one of "sqlite", "postgres"',
+        severity: "error",
+      },
+    ]);
+  });
+
+  it("lists the values of a wrong type", () => {
+    const { issues } = checkConfig(Type.Array(outputs), [{ type: "pg" }]);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe("/0/type");
+    expect(issues[0]?.fix).toBe('use one of "sqlite", "postgres"');
+  });
+
+  it("uses the branch with an optional key", () => {
+    const section = Type.Union([roles, Type.Array(roles)]);
+    const { issues } = checkConfig(section, { mode: "server", port: 1 });
+    const paths = issues.map((issue) => issue.path).sort();
+    expect(paths).toEqual(["/mode", "/port", "/role", "/url"]);
+    const role = issues.find((issue) => issue.path === "/role");
+    expect(role?.message).toBe('is not set, so the "client" form applies');
+    expect(role?.fix).toBe(
+      'set role to one of "client", "server" if another form is meant',
+    );
+    expect(JSON.stringify(issues)).not.toMatch(/allowed form/);
+  });
 });

@@ -3,14 +3,17 @@ import {
   type ConnectorPlugin,
   type Diagnostic,
   formatConfigIssue,
+  type Logger,
   MemoryDeadLetterOutput,
   NdjsonOutput,
   Pipeline,
   type SourceLocation,
 } from "@qubit/core";
 import { UsageError } from "../errors.js";
+import { createLogger } from "../logger.js";
 import { PROTOCOL_MODULES, protocolModule } from "../protocols/index.js";
 import type { CommandContext } from "../protocols/types.js";
+import { joinNegativeValues } from "./args.js";
 
 const CONVERT_USAGE = `Usage: qubit convert <protocol> [options]
 
@@ -29,6 +32,17 @@ export function formatLocation(location: SourceLocation): string {
     .filter(([, value]) => value !== undefined && value !== "")
     .map(([key, value]) => `${key}=${value}`)
     .join(" ");
+}
+
+/**
+ * Returns the logger of the convert pipeline. The command prints every
+ * rejected input and warning to stderr itself, so the pipeline's own
+ * warn lines would repeat each of them: it logs errors only, unless
+ * QUBIT_LOG_LEVEL asks for more.
+ */
+function pipelineLogger(context: CommandContext): Logger {
+  if (context.env.QUBIT_LOG_LEVEL !== undefined) return context.logger;
+  return createLogger({ level: "error" });
 }
 
 /** Runs `qubit convert`. Returns the exit status. */
@@ -58,7 +72,7 @@ export async function convertCommand(
   };
   try {
     args = parseArgs({
-      args: rest,
+      args: joinNegativeValues(rest, convert.options),
       options: { ...convert.options, help: { type: "boolean", short: "h" } },
       allowPositionals: convert.allowPositionals ?? false,
       strict: true,
@@ -86,7 +100,7 @@ export async function convertCommand(
     batchSize: 1000,
     batchIntervalMs: 10,
     dedupWindow: 0,
-    logger: context.logger,
+    logger: pipelineLogger(context),
   });
   pipeline.on("diagnostic", (diagnostic) => warnings.push(diagnostic));
   const pending: Promise<void>[] = [];

@@ -75,7 +75,9 @@ export async function demoCommand(
   });
   const out = (line: string) => context.stdout.write(`${line}\n`);
 
-  out(`qubit demo: ${seconds} s, store ${join(dir, "qubit.db")}`);
+  out(
+    `qubit demo: ${seconds} s, store ${join(dir, "qubit.db")}${temporary ? " (temporary: removed at exit unless --data-dir DIR is given)" : ""}`,
+  );
   const parts = PROTOCOL_MODULES.filter((module) => module.demo);
   const started = await Promise.allSettled(
     parts.map((module) =>
@@ -125,11 +127,17 @@ export async function demoCommand(
     parts.map((module) => module.protocol),
   );
   printSummary(summaries, out);
-  if (temporary) rmSync(dir, { recursive: true, force: true });
-  else
+  out("");
+  if (temporary) {
+    rmSync(dir, { recursive: true, force: true });
+    out(
+      `Store removed: ${dir} was a temporary folder; run "qubit demo --data-dir DIR" to keep the store in DIR`,
+    );
+  } else {
     out(
       `Store kept: sqlite3 ${join(dir, "qubit.db")} "SELECT * FROM readings LIMIT 10"`,
     );
+  }
   const empty = summaries.filter((summary) => summary.readings === 0);
   if (empty.length > 0) {
     out(

@@ -10,6 +10,7 @@ import {
   type TimeWindow,
 } from "@qubit/core";
 import { Value } from "@sinclair/typebox/value";
+import { redactUrl } from "../outputs/endpoint.js";
 import { type RunnerConfig, runnerConfigSchema } from "./schema.js";
 
 /** Reads a JSON config file, naming the line and column of a syntax error. */
@@ -111,7 +112,7 @@ export function loadConfig(
   if (all.every((issue) => issue.severity === "warning")) {
     all.push(
       ...pipelineIssues(value),
-      ...pluginIssues(value, plugins),
+      ...pluginIssues(value, plugins).map(redactIssue),
       ...nameIssues(value, plugins),
     );
   }
@@ -121,6 +122,22 @@ export function loadConfig(
     config: value,
     warnings: all.filter((issue) => issue.severity === "warning"),
   };
+}
+
+// A URL with user information or a query, either of which may carry a
+// password or a token.
+const URL_WITH_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\s]*@|[^?#\s]*\?)/i;
+
+/**
+ * Shortens URL values of an issue to scheme, host and path. The schema
+ * check of @qubit/core already hides passwords, but the plugins' own
+ * checks echo values as they are.
+ */
+function redactIssue(issue: ConfigIssue): ConfigIssue {
+  const { value } = issue;
+  if (typeof value !== "string" || !URL_WITH_CREDENTIALS.test(value))
+    return issue;
+  return { ...issue, value: redactUrl(value) };
 }
 
 /** Lists the connectors of one protocol with their names and paths. */

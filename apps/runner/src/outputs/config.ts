@@ -109,6 +109,15 @@ export const PostgresOutputConfigSchema = Type.Object(
       Type.String({
         description:
           "postgres://user:password@host:5432/database, with ?sslmode=require for TLS; put the password in ${VAR}. Default: the PGHOST, PGPORT, PGDATABASE, PGUSER and PGPASSWORD environment variables",
+        // Read by the config check of @qubit/core: an unknown key with
+        // one of these names gets "did you mean connection_string".
+        "x-mistaken-names": [
+          "url",
+          "uri",
+          "dsn",
+          "connection_url",
+          "database_url",
+        ],
       }),
     ),
     schema: Type.String({

@@ -43,10 +43,17 @@ export function parseConfig<T>(
   };
 }
 
+/**
+ * Schema option listing key names that users write by mistake for a
+ * property, such as `url` for `connection_string`. An unknown key with
+ * one of these names gets the fix "did you mean" that property.
+ */
+export const MISTAKEN_NAMES = "x-mistaken-names";
+
 // Values at these keys are never echoed in an issue, because a config
 // error is printed and logged.
 const SECRET_KEY =
-  /(password|passphrase|token|secret|private_key|api_key)[^/]*$/i;
+  /(password|passphrase|token|secret|private_key|api_key|authorization)[^/]*$/i;
 
 /** Lists the issues of a value against a schema, descending into unions. */
 export function explain(
@@ -80,7 +87,7 @@ export function explain(
   function add(found: ConfigIssue): void {
     const issue = SECRET_KEY.test(found.path)
       ? { ...found, value: undefined }
-      : found;
+      : { ...found, value: redactSecrets(found.value) };
     const key = `${issue.path}\u0000${issue.message}`;
     if (seen.has(key)) return;
     // A union error at a path that already has a precise issue adds nothing.
@@ -100,6 +107,8 @@ function explainUnion(
   path: string,
 ): ConfigIssue[] {
   const variants = (schema.anyOf ?? []) as TSchema[];
+  const discriminated = explainDiscriminated(variants, value, path);
+  if (discriminated) return discriminated;
   const sameType = variants.filter((variant) => typeMatches(variant, value));
   const candidates = sameType.length > 0 ? sameType : variants;
   let best: ConfigIssue[] | undefined;
@@ -119,7 +128,119 @@ function explainUnion(
   ];
 }
 
+/** A key that is a different constant in every object of a union. */
+interface Discriminator {
+  key: string;
+  values: unknown[];
+  /** The variant chosen when the key is absent: the one where it is optional. */
+  fallback: TSchema | undefined;
+}
+
+/** Finds the discriminator of a union of objects, such as `type`. */
+function discriminatorOf(variants: TSchema[]): Discriminator | undefined {
+  if (variants.length < 2) return undefined;
+  const properties = variants.map(
+    (variant) =>
+      (variant.type === "object" ? variant.properties : undefined) as
+        | Record<string, TSchema>
+        | undefined,
+  );
+  const first = properties[0];
+  if (!first || properties.some((entry) => entry === undefined))
+    return undefined;
+  for (const key of Object.keys(first)) {
+    const values = properties.map((entry) => entry?.[key]?.const);
+    if (values.some((item) => item === undefined)) continue;
+    if (new Set(values).size !== values.length) continue;
+    const optional = variants.filter(
+      (variant) => !((variant.required ?? []) as string[]).includes(key),
+    );
+    return {
+      key,
+      values,
+      fallback: optional.length === 1 ? optional[0] : undefined,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Explains a value against the variant its discriminator selects, so the
+ * issues never come from a variant the value was not meant for. Returns
+ * `undefined` when the union has no discriminator or the value is no
+ * object.
+ */
+function explainDiscriminated(
+  variants: TSchema[],
+  value: unknown,
+  path: string,
+): ConfigIssue[] | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    return undefined;
+  const discriminator = discriminatorOf(variants);
+  if (!discriminator) return undefined;
+  const { key, values, fallback } = discriminator;
+  const allowed = values.map((item) => JSON.stringify(item)).join(", ");
+  const record = value as Record<string, unknown>;
+  if (!(key in record)) {
+    if (!fallback) {
+      return [
+        {
+          path: `${path}/${escapePointer(key)}`,
+          message: "is required",
+          fix: `add it: one of ${allowed}`,
+        },
+      ];
+    }
+    // Without the key the value is read as the default variant. When it
+    // does not fit that variant either, the key may be what is wrong.
+    const issues = explainVariant(fallback, value, path);
+    if (issues.length === 0) return issues;
+    const properties = fallback.properties as Record<string, TSchema>;
+    const assumed = JSON.stringify(properties[key]?.const);
+    return [
+      {
+        path: `${path}/${escapePointer(key)}`,
+        message: `is not set, so the ${assumed} form applies`,
+        fix: `set ${key} to one of ${allowed} if another form is meant`,
+      },
+      ...issues,
+    ];
+  }
+  const index = values.indexOf(record[key]);
+  if (index < 0) {
+    return [
+      {
+        path: `${path}/${escapePointer(key)}`,
+        message: "is not an allowed value",
+        value: record[key],
+        fix: `use one of ${allowed}`,
+      },
+    ];
+  }
+  return explainVariant(variants[index]!, value, path);
+}
+
+/**
+ * Explains a value against one variant after applying that variant's
+ * defaults. TypeBox applies the defaults of a union only when a variant
+ * then validates, so without this every defaulted key of a variant with
+ * one typo would be reported missing.
+ */
+function explainVariant(
+  variant: TSchema,
+  value: unknown,
+  path: string,
+): ConfigIssue[] {
+  const converted = Value.Convert(variant, structuredClone(value));
+  return explain(variant, Value.Default(variant, converted), path);
+}
+
 function typeMatches(schema: TSchema, value: unknown): boolean {
+  if (schema.anyOf)
+    return (schema.anyOf as TSchema[]).some((variant) =>
+      typeMatches(variant, value),
+    );
   const type = schema.type;
   if (Array.isArray(value)) return type === "array";
   if (value === null) return type === "null";
@@ -199,9 +320,15 @@ function describe(error: ValueError, path: string): ConfigIssue | "descend" {
 function suggestKey(error: ValueError): string {
   const key = error.path.split("/").pop() ?? "";
   const parentSchema = (error as ValueError & { schema: TSchema }).schema;
-  const known = Object.keys(
-    (parentSchema.properties as object | undefined) ?? {},
+  const properties =
+    (parentSchema.properties as Record<string, TSchema> | undefined) ?? {};
+  const known = Object.keys(properties);
+  const renamed = known.find((name) =>
+    (properties[name]?.[MISTAKEN_NAMES] as string[] | undefined)?.includes(
+      key.toLowerCase(),
+    ),
   );
+  if (renamed) return `did you mean "${renamed}"?`;
   const close = known
     .map((name) => ({
       name,
@@ -234,6 +361,35 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
+}
+
+// A URL with a user name and password, as in `postgres://user:pass@host`.
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/i;
+// Query parameters that carry credentials, as in `?token=...`.
+const QUERY_SECRET =
+  /([?&](?:[^=&#]*(?:password|passphrase|token|secret|key|auth|signature)[^=&#]*)=)[^&#]*/gi;
+
+/**
+ * Returns a copy of a config value for an error message, with the
+ * password of URLs, secret query parameters and the values of secret keys
+ * replaced by `***`.
+ */
+export function redactSecrets(value: unknown): unknown {
+  if (typeof value === "string") {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+    return value
+      .replace(URL_PASSWORD, "$1:***@")
+      .replace(QUERY_SECRET, "$1***");
+  }
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value !== null && typeof value === "object") {
+    const result: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) {
+      result[key] = SECRET_KEY.test(key) ? "***" : redactSecrets(child);
+    }
+    return result;
+  }
+  return value;
 }
 
 function lowerFirst(text: string): string {
