@@ -143,6 +143,47 @@ describe("qubit convert modbus", () => {
     );
   });
 
+  it("names a missing word in the file's notation", async () => {
+    const modicon = write("modicon-registers.json", { "40001": 17658 });
+    const modiconResult = await run([
+      "convert",
+      "modbus",
+      "-c",
+      seedConfig,
+      "-r",
+      modicon,
+    ]);
+    expect(modiconResult.code).toBe(1);
+    expect(modiconResult.stderr).toContain(
+      "point active_power of modbus needs register 40002 (holding_register 1, 0-based, on the wire)",
+    );
+    expect(modiconResult.stderr).toContain('add "40002" to the register image');
+
+    const sixDigits = write("six-digit-registers.json", { "400001": 17658 });
+    const sixDigitResult = await run([
+      "convert",
+      "modbus",
+      "-c",
+      seedConfig,
+      "-r",
+      sixDigits,
+    ]);
+    expect(sixDigitResult.stderr).toContain("needs register 400002");
+
+    const table = write("table-registers.json", { "holding:0": 17658 });
+    const tableResult = await run([
+      "convert",
+      "modbus",
+      "-c",
+      seedConfig,
+      "-r",
+      table,
+    ]);
+    expect(tableResult.stderr).toContain(
+      'needs "holding_register:1" (0-based, Modicon 40002)',
+    );
+  });
+
   it("rejects a bad reference in the config with status 2", async () => {
     const config = write("bad.json", {
       modbus: {
@@ -228,6 +269,33 @@ describe("qubit modbus probe", () => {
     expect(float(0, "DCBA").plausible).toBe(false);
   });
 
+  it("prints 64-bit integers exactly", async () => {
+    // 0x436628f528f54366 is above 2^53, so a double would round it.
+    const exact = BigInt("0x436628f528f54366").toString();
+    const argv = [
+      "modbus",
+      "probe",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(simulator.port),
+      "--address",
+      "40001",
+      "--count",
+      "4",
+    ];
+    const json = await run([...argv, "--json"]);
+    expect(json.code).toBe(0);
+    const row = lines(json.stdout).find(
+      (r) => r.address === 0 && r.type === "uint64" && r.byteOrder === "ABCD",
+    )!;
+    expect(row.value).toBe(exact);
+    const table = await run(argv);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`  0 +uint64 +ABCD +${exact}\\n`));
+    expect(table.stdout).not.toMatch(/int64 +\w+ +-?[\d.]+e\+/);
+  });
+
   it("prints a table", async () => {
     const result = await run([
       "modbus",
@@ -261,5 +329,28 @@ describe("qubit modbus probe", () => {
     expect(result.stderr).toContain(
       "QUBIT_MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS",
     );
+  });
+});
+
+describe("qubit validate-config modbus", () => {
+  it("warns that a device without registers reads nothing", async () => {
+    const configs = {
+      rtu: {
+        protocol: "rtu",
+        port: "/dev/ttyUSB0",
+        baudrate: 19200,
+        parity: "even",
+      },
+      tcp: { protocol: "tcp", host: "192.168.1.100", port: 502, unit_id: 1 },
+    };
+    for (const [name, modbus] of Object.entries(configs)) {
+      const path = write(`empty-${name}.json`, { modbus });
+      const result = await run(["validate-config", path]);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain("warning: /modbus:");
+      expect(result.stderr).toContain("reads nothing");
+      expect(result.stderr).toContain("QUBIT_MODBUS_NO_POINTS");
+      expect(result.stderr).toContain("add registers");
+    }
   });
 });

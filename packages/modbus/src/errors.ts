@@ -11,6 +11,8 @@ export const ModbusErrorCodes = {
     "A point's `unit` is not in the core unit table, so it is not converted.",
   QUBIT_MODBUS_SCALE_LOOKS_LIKE_MULTIPLIER:
     "A `scale` below 1 divides, so 0.1 makes values 10 times larger.",
+  QUBIT_MODBUS_NO_POINTS:
+    "A connector or device has no registers, profile or SunSpec to read.",
   QUBIT_MODBUS_CONNECTION_FAILED:
     "The TCP connection or serial port could not be opened.",
   QUBIT_MODBUS_CONNECTION_LOST: "The TCP connection or serial port closed.",

@@ -23,6 +23,12 @@ export interface RegisterImage {
   words: Map<RegisterTable, Map<number, number>>;
   /** Entries that could not be read, with the reason. */
   problems: Diagnostic[];
+  /**
+   * Address notations of the keys: "modicon5" (40001), "modicon6"
+   * (400001) and "table" (holding:0), so that messages name a missing
+   * register the way the file does.
+   */
+  notations: Set<"modicon5" | "modicon6" | "table">;
 }
 
 /**
@@ -45,9 +51,14 @@ export function parseRegisterImage(
       },
     );
   }
-  const image: RegisterImage = { words: new Map(), problems: [] };
+  const image: RegisterImage = {
+    words: new Map(),
+    problems: [],
+    notations: new Set(),
+  };
   for (const [key, value] of Object.entries(input)) {
-    const place = /^\d+$/.test(key.trim())
+    const modicon = /^\d+$/.test(key.trim());
+    const place = modicon
       ? parseModicon(key)
       : resolveAddress({ address: key });
     const location = { protocol: "modbus", address: file, register: key };
@@ -74,6 +85,9 @@ export function parseRegisterImage(
       });
       continue;
     }
+    if (!modicon) image.notations.add("table");
+    else if (key.trim().length === 6) image.notations.add("modicon6");
+    else image.notations.add("modicon5");
     const table = image.words.get(place.table) ?? new Map<number, number>();
     table.set(place.address, word);
     image.words.set(place.table, table);
@@ -109,7 +123,9 @@ export function convertRegisterImage(
       const words = image.words.get(point.table);
       const absent = firstAbsent(point, words);
       if (absent !== undefined) {
-        if (!point.internal) missing.push(missingWord(point, absent, context));
+        if (!point.internal) {
+          missing.push(missingWord(point, absent, image.notations, context));
+        }
         continue;
       }
       const block = {
@@ -168,16 +184,75 @@ function firstAbsent(
 function missingWord(
   point: CompiledPoint,
   address: number,
+  notations: RegisterImage["notations"],
   context: Parameters<typeof pointSource>[1],
 ): Diagnostic {
+  const wire = `${point.table} ${address}`;
+  const modicon = modiconReference(
+    point.table,
+    address,
+    notations.has("modicon6") ? 6 : 5,
+  );
+  const tableKey = `${point.table}:${address}`;
+  const modiconOnly = !notations.has("table") && notations.size > 0;
+  let needed: string;
+  let key: string;
+  if (modiconOnly) {
+    needed = `register ${modicon} (${wire}, 0-based, on the wire)`;
+    key = `"${modicon}"`;
+  } else if (notations.has("table") && notations.size === 1) {
+    needed = `"${tableKey}" (0-based, Modicon ${modicon})`;
+    key = `"${tableKey}"`;
+  } else {
+    // An empty image or mixed keys give no clear notation: name both.
+    needed = `${wire} (0-based, Modicon ${modicon})`;
+    key = `"${modicon}" or "${tableKey}"`;
+  }
+  const span =
+    point.count === 1
+      ? ""
+      : ` (the point spans ${point.count} registers from ${modiconOrWire(point, notations)})`;
   return {
     code: "QUBIT_MODBUS_WORDS_MISSING",
-    message: `point ${point.name} of ${context.device.name} needs ${point.table} ${address}, which the register image lacks (the point spans ${point.count} from ${point.address})`,
+    message: `point ${point.name} of ${context.device.name} needs ${needed}, which the register image lacks${span}`,
     location: {
       ...pointSource(point, context),
       point: point.name,
       register: address,
     },
-    fix: `add "${point.table}:${address}" (or its Modicon reference) to the register image`,
+    fix: `add ${key} to the register image`,
   };
+}
+
+function modiconOrWire(
+  point: CompiledPoint,
+  notations: RegisterImage["notations"],
+): string {
+  if (notations.has("table") || notations.size === 0) {
+    return `${point.table} ${point.address}`;
+  }
+  const digits = notations.has("modicon6") ? 6 : 5;
+  return modiconReference(point.table, point.address, digits);
+}
+
+const MODICON_DIGIT: Readonly<Record<RegisterTable, number>> = {
+  coil: 0,
+  discrete_input: 1,
+  input_register: 3,
+  holding_register: 4,
+};
+
+/**
+ * Formats a 0-based address as a Modicon reference: 40001 for holding
+ * register 0, or the six-digit 400001 form when asked or when the
+ * register number is above 9999.
+ */
+function modiconReference(
+  table: RegisterTable,
+  address: number,
+  digits: 5 | 6,
+): string {
+  const number = address + 1;
+  const width = digits === 6 || number > 9999 ? 5 : 4;
+  return `${MODICON_DIGIT[table]}${String(number).padStart(width, "0")}`;
 }

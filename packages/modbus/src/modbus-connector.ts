@@ -73,7 +73,10 @@ export class ModbusConnector extends BaseConnector<BasicMessage> {
         warning.message,
       );
     }
-    this.client = new ModbusClient(transportOptions(config, this.logger));
+    this.client = new ModbusClient({
+      ...transportOptions(config, this.logger),
+      now: this.now,
+    });
     this.counters = new CounterTracker(
       this.state,
       `modbus-counters:${this.name}`,
@@ -403,6 +406,7 @@ export function transportOptions(
     reconnectMaxDelayMs: config.reconnect_max_delay_ms ?? 30_000,
     interFrameDelayMs: config.inter_frame_delay_ms,
     maxConcurrent: config.max_concurrent_requests ?? 1,
+    logRepeatIntervalMs: (config.fault_repeat_interval ?? 600) * 1000,
   };
   if (logger) options.logger = logger;
   return options;

@@ -10,7 +10,8 @@ export interface ProbeRow {
   address: number;
   type: RegisterType;
   byteOrder: ByteOrder | "-";
-  value: number | string;
+  /** The decoded value; a bigint for a 64-bit integer beyond 2^53. */
+  value: number | bigint | string;
   /** A value a meter or inverter could plausibly report. */
   plausible: boolean;
 }
@@ -50,7 +51,8 @@ export function probeInterpretations(
       if (index + size > words.length) continue;
       for (const type of types) {
         for (const order of ORDERS) {
-          const value = Number(decodeRegisters(words, index, type, order));
+          const decoded = decodeRegisters(words, index, type, order);
+          const value = typeof decoded === "bigint" ? decoded : Number(decoded);
           rows.push({
             address: start + index,
             type,
@@ -77,7 +79,8 @@ export function probeInterpretations(
   return rows;
 }
 
-function plausibleNumber(value: number, type: RegisterType): boolean {
+function plausibleNumber(value: number | bigint, type: RegisterType): boolean {
+  if (typeof value === "bigint") return false;
   if (!Number.isFinite(value)) return false;
   if (type.startsWith("float")) {
     const size = Math.abs(value);

@@ -53,6 +53,37 @@ describe("seed configs", () => {
     expect(value.timeout).toBe(5);
   });
 
+  it("warns that a config without registers reads nothing", () => {
+    const configs = [
+      { protocol: "rtu", port: "/dev/ttyUSB0", baudrate: 19200 },
+      { protocol: "tcp", host: "192.168.1.100", port: 502, unit_id: 1 },
+    ];
+    for (const config of configs) {
+      const { issues } = validate(config);
+      expect(errors(issues)).toEqual([]);
+      expect(issues).toHaveLength(1);
+      const warning = issues[0]!;
+      expect(warning.severity).toBe("warning");
+      expect(warning.path).toBe("");
+      expect(warning.message).toContain("QUBIT_MODBUS_NO_POINTS");
+      expect(warning.message).toContain("reads nothing");
+      expect(warning.fix).toContain("registers");
+      expect(warning.fix).toContain("profile");
+    }
+  });
+
+  it("warns about a listed device without points", () => {
+    const { issues } = validate({
+      host: "h",
+      devices: [{ name: "meter-1" }],
+    });
+    expect(errors(issues)).toEqual([]);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe("/devices/0/registers");
+    expect(issues[0]!.message).toContain('device "meter-1"');
+    expect(issues[0]!.message).toContain("QUBIT_MODBUS_NO_POINTS");
+  });
+
   it("accepts the register map with TCP as default", () => {
     const seed = {
       host: "192.168.1.100",

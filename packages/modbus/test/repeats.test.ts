@@ -1,3 +1,5 @@
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { MetricsRegistry } from "@qubit/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DeviceHealth, ModbusConfig } from "../src/index.js";
@@ -192,5 +194,113 @@ describe.skipIf(!hasPymodbus())("metrics against pymodbus", () => {
     expect(names).toContain("qubit_modbus_faults_suppressed_total");
     expect(names).toContain("qubit_errors_total");
     for (const name of names) expect(name).toMatch(/^qubit_/);
+  });
+});
+
+/** Returns a TCP port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(!hasPymodbus())("log of a dead device", () => {
+  it("logs the first failure, a count, then recovery", async () => {
+    const port = await closedPort();
+    const logger = recordingLogger();
+    const run = harness(
+      {
+        ...config(port),
+        timeout: 0.2,
+        reconnect_max_delay_ms: 100,
+        fault_repeat_interval: 60,
+      },
+      "modbus-test",
+      { logger },
+    );
+    cleanups.push(() => run.close());
+    const warnings = (message: string) =>
+      logger.entries.filter(
+        (entry) => entry.level === "warn" && entry.message?.startsWith(message),
+      );
+
+    // Six polls within one repeat interval: one line each, not six.
+    for (let poll = 0; poll < 6; poll += 1) {
+      await run.connector.poll();
+      await sleep(150);
+    }
+    expect(run.connector.client.stats.connect_failures).toBeGreaterThan(3);
+    expect(warnings("Modbus connection failed")).toHaveLength(1);
+    expect(warnings("Modbus connection still failing")).toHaveLength(0);
+    expect(warnings("Device does not respond")).toHaveLength(1);
+    expect(warnings("Device still does not respond")).toHaveLength(0);
+
+    // Past the interval, one more failure logs the count.
+    run.clock.now += 61_000;
+    await run.connector.poll();
+    const repeats = warnings("Modbus connection still failing");
+    expect(repeats).toHaveLength(1);
+    expect(repeats[0]!.context.failed_attempts).toBeGreaterThan(3);
+    expect(repeats[0]!.context.failing_since).toBe("2025-01-15T10:00:00.000Z");
+    const deviceRepeats = warnings("Device still does not respond");
+    expect(deviceRepeats).toHaveLength(1);
+    expect(deviceRepeats[0]!.context.device).toBe("inv");
+    expect(deviceRepeats[0]!.context.unanswered_polls).toBeGreaterThan(3);
+
+    // The device comes up on the same port: one line for each recovery.
+    const peer = await PymodbusPeer.start({
+      port,
+      units: { 1: { hr: { 100: 11 } } },
+    });
+    cleanups.push(() => peer.stop());
+    const infos = (message: string) =>
+      logger.entries.filter(
+        (entry) => entry.level === "info" && entry.message === message,
+      );
+    await waitFor(
+      async () => {
+        await run.connector.poll();
+        return infos("Device responds again").length > 0;
+      },
+      15_000,
+      "the device to respond",
+    );
+    const opened = infos("Modbus connection open");
+    expect(opened).toHaveLength(1);
+    expect(opened[0]!.context.failed_attempts).toBeGreaterThan(3);
+    expect(opened[0]!.context.down_ms).toBe(61_000);
+    const responds = infos("Device responds again");
+    expect(responds[0]!.context.unanswered_polls).toBeGreaterThan(3);
+  });
+
+  it("sets last_error for a unit that times out", async () => {
+    // pymodbus sends nothing for a unit id it does not serve.
+    const peer = await PymodbusPeer.start({
+      units: { 1: { hr: { 100: 11 } } },
+    });
+    cleanups.push(() => peer.stop());
+    const run = harness({
+      ...config(peer.port),
+      timeout: 0.3,
+      devices: [
+        { name: "meter-9", unit_id: 9, registers: { p: { address: 40101 } } },
+      ],
+    });
+    cleanups.push(() => run.close());
+    await run.connector.connect();
+    await waitFor(
+      () => run.connector.health().status === "degraded",
+      10_000,
+      "status degraded",
+    );
+    const health = run.connector.health();
+    const lastError = health.last_error as Record<string, unknown> | undefined;
+    expect(lastError?.code).toBe("QUBIT_MODBUS_TIMEOUT");
+    expect(lastError?.device).toBe("meter-9");
+    expect(lastError?.unit_id).toBe(9);
   });
 });

@@ -9,7 +9,12 @@ import { redactUrl, usesTls } from "./client/options.js";
 import { type MqttConfig, MqttConfigSchema, protocolLevel } from "./config.js";
 import { compileRule } from "./mapping/rules.js";
 import { MqttConnector } from "./mqtt-connector.js";
-import { filterProblem } from "./topic/filter.js";
+import { presetRoutes } from "./presets/index.js";
+import {
+  constantTemplateFields,
+  filterCovers,
+} from "./topic/constant-levels.js";
+import { filterProblem, splitShare } from "./topic/filter.js";
 import { DEFAULT_TOPIC_TEMPLATE, templateProblem } from "./topic/template.js";
 
 /**
@@ -94,6 +99,7 @@ function checkOne(config: MqttConfig, path: string): ConfigIssue[] {
       );
     }
   });
+  if (issues.length === 0) issues.push(...constantFieldIssues(config, path));
   if (config.tls && !usesTls(config))
     error(
       "/tls",
@@ -163,6 +169,55 @@ function checkOne(config: MqttConfig, path: string): ConfigIssue[] {
       config.reconnect_max_delay_ms,
       "raise it",
     );
+  return issues;
+}
+
+/**
+ * Warns when the template that maps a subscribed filter puts {asset_id}
+ * or {metric} on a literal level of the filter, so every message on it
+ * would get the same asset, or the same metric for a rule whose format is
+ * a single value (number, boolean or text). A rule that covers the filter
+ * replaces the connector's template and may set both itself, and a
+ * preset that covers it has its own mapping.
+ */
+function constantFieldIssues(config: MqttConfig, path: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const presetFilters = presetRoutes(config.presets ?? []).map(
+    (route) => route.filter.filter,
+  );
+  config.topics.forEach((entry, index) => {
+    const subscription = typeof entry === "string" ? entry : entry.filter;
+    const filter = splitShare(subscription).filter;
+    const rule = (config.rules ?? []).find((candidate) =>
+      filterCovers(splitShare(candidate.filter).filter, filter),
+    );
+    if (!rule && presetFilters.some((preset) => filterCovers(preset, filter)))
+      return;
+    const template =
+      rule?.topic_template ?? config.topic_template ?? DEFAULT_TOPIC_TEMPLATE;
+    // A JSON, Protobuf or MessagePack object names its readings by its
+    // fields, so a literal metric level matters only for single values.
+    const singleValue = ["number", "boolean", "text"].includes(
+      rule?.format ?? "auto",
+    );
+    const fields = (["asset_id", "metric"] as const).filter(
+      (field) =>
+        rule?.[field] === undefined && (field !== "metric" || singleValue),
+    );
+    for (const constant of constantTemplateFields(filter, template, fields)) {
+      const effect =
+        constant.field === "metric"
+          ? `every message on this filter gets metric "${constant.literal}"`
+          : `every message on this filter gets asset_id "${constant.literal}"`;
+      issues.push({
+        path: `${path}/topics/${index}`,
+        message: `level ${constant.level + 1} of "${subscription}" is the literal "${constant.literal}" where the topic template ${template} has {${constant.field}}, so ${effect}`,
+        value: subscription,
+        fix: `set topic_template so that {${constant.field}} falls on a + level of the filter, or add a rule for "${filter}" that sets ${constant.field} (a constant, {1} for the first wildcard level, or a JSON path such as $.id)`,
+        severity: "warning",
+      });
+    }
+  });
   return issues;
 }
 

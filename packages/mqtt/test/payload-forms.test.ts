@@ -160,3 +160,76 @@ describe("receive time per series", () => {
     expect(device.readings[0]!.timestamp).toBe("2025-01-15T10:00:00.000Z");
   });
 });
+
+describe("booleans with a unit", () => {
+  const converter = converterFor({});
+  const rejected: [string, string][] = [
+    ["a JSON boolean", '{"value":true,"unit":"kW"}'],
+    ["a JSON false", '{"value":false,"unit":"kW"}'],
+    ["an on/off word", '{"value":"on","unit":"kW"}'],
+  ];
+  for (const [name, payload] of rejected) {
+    it(`dead-letters ${name} with kW`, () => {
+      const result = convertOne(converter, topic, payload);
+      expect(result.readings).toEqual([]);
+      expect(result.rejects).toHaveLength(1);
+      const reject = result.rejects[0]!;
+      expect(reject.code).toBe("QUBIT_MQTT_VALUE_TYPE");
+      expect(reject.message).toContain(topic);
+      expect(reject.message).toContain("the unit is kW");
+      expect(reject.message).toMatch(/true|false|"on"/);
+      expect(reject.fix).toContain("without a unit");
+    });
+  }
+
+  it("dead-letters a boolean field with a rule's unit", () => {
+    const rule = converterFor({
+      rules: [{ filter: "#", fields: { p: { unit: "W" } } }],
+    });
+    const result = convertOne(rule, topic, '{"p":true,"q":1}');
+    expect(result.readings.map((reading) => reading.metric)).toEqual(["q"]);
+    expect(result.rejects).toHaveLength(1);
+    expect(result.rejects[0]!.message).toContain("Field p");
+    expect(result.rejects[0]!.message).toContain("the unit is W");
+  });
+
+  it("keeps a boolean with a boolean unit", () => {
+    const result = convertOne(converter, topic, '{"value":true,"unit":"bool"}');
+    expect(result.rejects).toEqual([]);
+    expect(result.readings[0]!.value).toBe(true);
+  });
+
+  it("keeps a boolean without a unit", () => {
+    const result = convertOne(converter, topic, '{"value":true}');
+    expect(result.rejects).toEqual([]);
+    expect(result.readings[0]!.value).toBe(true);
+  });
+});
+
+describe("top-level arrays", () => {
+  it("name elements after the topic metric", () => {
+    const result = convertOne(converterFor({}), topic, "[1,2,3]");
+    expect(result.rejects).toEqual([]);
+    const metrics = result.readings.map((reading) => reading.metric);
+    expect(metrics).toEqual(["power.0", "power.1", "power.2"]);
+    expect(result.readings.map((reading) => reading.value)).toEqual([1, 2, 3]);
+  });
+
+  it("name elements after the last level otherwise", () => {
+    const converter = converterFor({
+      rules: [{ filter: "#", topic_template: "{asset_id}/+" }],
+    });
+    const result = convertOne(converter, "meter/voltages", "[230,231]");
+    const metrics = result.readings.map((reading) => reading.metric);
+    expect(metrics).toEqual(["voltages.0", "voltages.1"]);
+  });
+
+  it("keep a rule's field names", () => {
+    const converter = converterFor({
+      rules: [{ filter: "#", fields: { "0": { metric: "l1", unit: "V" } } }],
+    });
+    const result = convertOne(converter, topic, "[230,231]");
+    const metrics = result.readings.map((reading) => reading.metric);
+    expect(metrics).toEqual(["l1", "power.1"]);
+  });
+});

@@ -58,6 +58,14 @@ export function compileDevices(
   (config.devices ?? []).forEach((device, index) => {
     entries.push({ device, path: `${basePath}/devices/${index}` });
   });
+  if (entries.length === 0) {
+    issues.push({
+      path: basePath,
+      message: `connector "${connectorName}" has no devices, so it connects but reads nothing [QUBIT_MODBUS_NO_POINTS]`,
+      fix: "add registers (a register map), a profile such as eastron-sdm630, sunspec: true, or devices",
+      severity: "warning",
+    });
+  }
 
   const seen = new Map<string, string>();
   for (const { device, path } of entries) {
@@ -139,7 +147,7 @@ function compileDevice(
   if (points.length === 0 && !sunspec) {
     issues.push({
       path: `${path}/registers`,
-      message: `device "${device.name}" has no points to read`,
+      message: `device "${device.name}" has no points, so it reads nothing [QUBIT_MODBUS_NO_POINTS]`,
       fix: "add registers, a profile or sunspec: true",
       severity: "warning",
     });

@@ -24,6 +24,7 @@ import {
 import type { ModbusClient } from "../transport/client.js";
 import type { CounterTracker } from "./counters.js";
 import { type BlockResult, decodePoll } from "./decode.js";
+import { FailureLog } from "./failure-log.js";
 import { FaultRepeats } from "./repeats.js";
 import { modbusSource } from "./sources.js";
 
@@ -105,6 +106,7 @@ export class DevicePoller {
   private readonly repeats: FaultRepeats;
   private readonly now: () => number;
   private pendingDiagnostics: Diagnostic[] = [];
+  private readonly noResponse: FailureLog;
 
   constructor(
     device: CompiledDevice,
@@ -129,6 +131,10 @@ export class DevicePoller {
       options.repeatIntervalMs ?? DEFAULT_REPEAT_INTERVAL_MS,
     );
     this.now = options.now ?? Date.now;
+    this.noResponse = new FailureLog(
+      options.repeatIntervalMs ?? DEFAULT_REPEAT_INTERVAL_MS,
+      this.now,
+    );
     this.groups = [];
     this.replan();
   }
@@ -278,8 +284,12 @@ export class DevicePoller {
 
   private record(answered: boolean, fatal: QubitError | undefined): void {
     if (answered || !fatal) {
-      if (this.reachable === false) {
-        this.logger.info({}, "Device responds again");
+      const recovered = this.noResponse.recover();
+      if (recovered) {
+        this.logger.info(
+          { unanswered_polls: recovered.failures, down_ms: recovered.downMs },
+          "Device responds again",
+        );
       }
       this.reachable = true;
       this.failures = 0;
@@ -289,14 +299,31 @@ export class DevicePoller {
     }
     this.failures += 1;
     this.lastError = fatal.message;
-    if (this.reachable !== false) {
+    this.logNoResponse(fatal);
+    this.reachable = false;
+    this.nextProbeAt = Date.now() + this.probeBackoff.next();
+  }
+
+  /** Logs the first failed poll, then a count once per repeat interval. */
+  private logNoResponse(fatal: QubitError): void {
+    const report = this.noResponse.fail();
+    if (report?.kind === "first") {
       this.logger.warn(
         { code: fatal.code, err: fatal.message },
         "Device does not respond; its readings carry communication_error until it does",
       );
+    } else if (report) {
+      this.logger.warn(
+        {
+          code: fatal.code,
+          err: fatal.message,
+          unanswered_polls: report.failures,
+          polls_since_last_line: report.unlogged,
+          failing_since: new Date(report.since).toISOString(),
+        },
+        "Device still does not respond; probing it with backoff",
+      );
     }
-    this.reachable = false;
-    this.nextProbeAt = Date.now() + this.probeBackoff.next();
   }
 
   private unreachableError(): QubitError {

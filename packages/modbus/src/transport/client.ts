@@ -7,6 +7,7 @@ import {
   ModbusFrameError,
   ModbusTimeoutError,
 } from "../errors.js";
+import { FailureLog } from "../poll/failure-log.js";
 import { mapLibraryError, type RequestInfo } from "./errors.js";
 import { openLibraryClient, rtuFrameDelayMs } from "./open.js";
 
@@ -27,6 +28,13 @@ export interface TransportOptions {
   interFrameDelayMs?: number | undefined;
   maxConcurrent: number;
   logger?: Logger;
+  /**
+   * Time between two log lines of a connection that keeps failing, in
+   * ms; the attempts in between are counted. Default 10 minutes.
+   */
+  logRepeatIntervalMs?: number | undefined;
+  /** Clock for the log interval, epoch ms; default `Date.now`. */
+  now?: (() => number) | undefined;
 }
 
 /** Counts of what a client did, for health and benchmarks. */
@@ -88,6 +96,7 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
   /** Reject functions of the requests sent that have no response yet. */
   private readonly pending = new Set<(error: Error) => void>();
   private closed = false;
+  private readonly connectFailures: FailureLog;
 
   constructor(options: TransportOptions) {
     super();
@@ -108,6 +117,10 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
     this.logger = (options.logger ?? noopLogger).child({
       endpoint: this.endpoint,
     });
+    this.connectFailures = new FailureLog(
+      options.logRepeatIntervalMs ?? 600_000,
+      options.now,
+    );
   }
 
   /** True while the connection is open. */
@@ -348,8 +361,15 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
       this.library = library;
       this.backoff.reset();
       this.stats.connects += 1;
+      const recovered = this.connectFailures.recover();
       this.logger.info(
-        { protocol: this.options.protocol },
+        recovered
+          ? {
+              protocol: this.options.protocol,
+              failed_attempts: recovered.failures,
+              down_ms: recovered.downMs,
+            }
+          : { protocol: this.options.protocol },
         "Modbus connection open",
       );
       this.emit("connected");
@@ -358,10 +378,7 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
       this.stats.connect_failures += 1;
       const delay = this.backoff.next();
       this.nextConnectAt = Date.now() + delay;
-      this.logger.warn(
-        { err: error, retry_in_ms: delay },
-        "Modbus connection failed",
-      );
+      this.logConnectFailure(error, delay);
       throw new ModbusConnectionError(
         "QUBIT_MODBUS_CONNECTION_FAILED",
         `cannot open ${this.options.protocol} connection to ${this.endpoint}: ${(error as Error).message}`,
@@ -370,6 +387,32 @@ export class ModbusClient extends EventEmitter<ModbusClientEvents> {
           cause: error,
           fix: "check host and port (or the serial device path) and that the device is on",
         },
+      );
+    }
+  }
+
+  /**
+   * Logs the first failed connection attempt, then one line per log
+   * interval with the count of attempts, so a dead peer does not fill
+   * the log.
+   */
+  private logConnectFailure(error: unknown, retryInMs: number): void {
+    const report = this.connectFailures.fail();
+    if (report?.kind === "first") {
+      this.logger.warn(
+        { err: error, retry_in_ms: retryInMs },
+        "Modbus connection failed; retrying with backoff, and logging repeats as a count",
+      );
+    } else if (report) {
+      this.logger.warn(
+        {
+          err: (error as Error).message,
+          failed_attempts: report.failures,
+          attempts_since_last_line: report.unlogged,
+          failing_since: new Date(report.since).toISOString(),
+          retry_in_ms: retryInMs,
+        },
+        "Modbus connection still failing; retrying with backoff",
       );
     }
   }

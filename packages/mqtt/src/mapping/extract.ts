@@ -2,6 +2,7 @@ import {
   type ConversionResult,
   createReading,
   type Diagnostic,
+  lookupUnit,
   type ReadingSource,
   type ReadingValue,
   roundConverted,
@@ -122,6 +123,8 @@ class Emitter {
   private consumed: ReadonlySet<string> | undefined;
   /** Arrays of samples being walked; their elements carry their own time. */
   private sampleLevels = 0;
+  /** Prefix of the fields of a top-level array, set by `multi`. */
+  private arrayPrefix = "";
 
   constructor(
     private readonly mapping: Mapping,
@@ -172,6 +175,12 @@ class Emitter {
   }
 
   multi(payload: unknown, timestamp: number): void {
+    // The elements of a top-level array are named <metric>.0, <metric>.1
+    // after the metric a single value would get: the rule's metric, the
+    // {metric} level, else the last topic level.
+    if (Array.isArray(payload) && this.prefix === "" && this.baseMetric) {
+      this.arrayPrefix = `${this.baseMetric}.`;
+    }
     this.walk(payload, [], timestamp, true);
     const first = this.out.readings[0];
     if (first) {
@@ -229,8 +238,12 @@ class Emitter {
     }
     // A null field of a multi-value payload means "not measured now".
     if (raw === null) return;
+    const prefix =
+      typeof path[0] === "number" && decision.metric === name
+        ? this.arrayPrefix
+        : this.prefix;
     this.emit(
-      this.prefix + decision.metric,
+      prefix + decision.metric,
       raw,
       unit,
       decision.scale ?? this.mapping.scale,
@@ -325,7 +338,7 @@ class Emitter {
       this.nonFinite(String(raw), field, undefined);
       return undefined;
     }
-    if (typeof raw === "boolean") return raw;
+    if (typeof raw === "boolean") return this.flag(raw, raw, unit, field);
     if (raw instanceof NonFiniteToken) {
       this.nonFinite(raw.token, field, raw.offset);
       return undefined;
@@ -339,12 +352,27 @@ class Emitter {
       }
       if (number !== undefined) return number;
       const flag = booleanWord(raw);
-      if (flag !== undefined) return flag;
+      if (flag !== undefined) return this.flag(raw, flag, unit, field);
       if (unit === undefined || unit === "") return raw;
-      this.wrongType(raw, `a number (the unit is ${unit})`, field);
+      this.wrongType(raw, `a number (the unit is ${unit})`, field, UNIT_FIX);
       return undefined;
     }
     this.wrongType(raw, "a number, boolean or text", field);
+    return undefined;
+  }
+
+  /**
+   * Returns a boolean, or rejects it when its unit is a physical quantity
+   * (kW, V): a state such as true or "on" is not a measurement in that unit.
+   */
+  private flag(
+    raw: unknown,
+    value: boolean,
+    unit: string | undefined,
+    field: string,
+  ): boolean | undefined {
+    if (!isQuantityUnit(unit)) return value;
+    this.wrongType(raw, `a number (the unit is ${unit})`, field, UNIT_FIX);
     return undefined;
   }
 
@@ -374,17 +402,39 @@ class Emitter {
     this.out.rejects.push(diagnostic);
   }
 
-  private wrongType(raw: unknown, expected: string, field: string): void {
+  private wrongType(
+    raw: unknown,
+    expected: string,
+    field: string,
+    fix = "publish a scalar value, or point the rule's value path at one",
+  ): void {
     const diagnostic = reject(
       this.input,
       "QUBIT_MQTT_VALUE_TYPE",
       `${field ? `Field ${field}` : "Value"} on topic ${this.input.topic} must be ${expected}, got ${describe(raw)}`,
-      "publish a scalar value, or point the rule's value path at one",
+      fix,
     );
     diagnostic.value = raw;
     if (field) diagnostic.location = { ...diagnostic.location, field };
     this.out.rejects.push(diagnostic);
   }
+}
+
+const UNIT_FIX =
+  "publish a number for a value with a unit, and a state (on/off, text) without a unit";
+
+// Dimensions whose values may be booleans or text, as in the core
+// pipeline's plausibility check.
+const NON_QUANTITY = new Set(["boolean", "dimensionless", "count"]);
+
+/**
+ * Returns true for a unit that needs a number: any non-empty unit but
+ * those the unit table lists as boolean, dimensionless or count.
+ */
+function isQuantityUnit(unit: string | undefined): unit is string {
+  if (unit === undefined || unit === "") return false;
+  const definition = lookupUnit(unit);
+  return !definition || !NON_QUANTITY.has(definition.dimension);
 }
 
 const consumedCache = new WeakMap<Mapping, ReadonlySet<string>>();

@@ -24,7 +24,9 @@ Options:
                        30001, 400001) or table:address ("holding:57600")
   --count C            registers to read, 1 to 125 (default 4)
   --timeout SECONDS    response timeout (default 2)
-  --json               print the rows as NDJSON instead of a table`;
+  --json               print the rows as NDJSON instead of a table; a
+                       64-bit integer beyond 2^53 is a JSON string there,
+                       so that no digit is lost`;
 
 /** `qubit modbus probe`: raw registers in every type and byte order. */
 export const modbusProbeCommand: ExtraCommand = {
@@ -100,7 +102,7 @@ export const modbusProbeCommand: ExtraCommand = {
       const rows = probeInterpretations(words, place.address);
       if (values.json) {
         for (const row of rows)
-          context.stdout.write(`${JSON.stringify(row)}\n`);
+          context.stdout.write(`${JSON.stringify(row, exactBigInt)}\n`);
       } else {
         context.stdout.write(
           `${client.endpoint} unit ${unitId} FC${String(functionCode).padStart(2, "0")} ${place.table} ${place.address}..${place.address + count - 1}: ${words.map((w) => `0x${w.toString(16).padStart(4, "0")}`).join(" ")}\n\n`,
@@ -140,12 +142,20 @@ function formatRows(rows: ProbeRow[]): string {
     const value =
       typeof row.value === "number"
         ? formatNumber(row.value, row.type)
-        : JSON.stringify(row.value);
+        : typeof row.value === "bigint"
+          ? row.value.toString()
+          : JSON.stringify(row.value);
     lines.push(
       `${row.plausible ? "*" : " "} ${String(row.address).padEnd(8)}${row.type.padEnd(9)}${row.byteOrder.padEnd(7)}${value}`,
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+// JSON.stringify throws on a bigint, and a JSON number that large would
+// be rounded by most parsers, so its decimal digits go out as a string.
+function exactBigInt(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
 }
 
 // A float32 carries about 7 significant digits; more would print noise.
