@@ -284,12 +284,26 @@ describe("qubit simulate ocpp with a wrong password", () => {
         /rejected the credentials of charge point SIM-AUTH/,
       );
       expect(stderr).toMatch(/HTTP 401/);
-      expect(stderr).toMatch(/retrying in \d+ s/);
+      // The help promises a random delay of 15 to 30 s after a rejection.
+      const delay = Number(/retrying in (\d+) s/.exec(stderr)?.[1]);
+      expect(delay).toBeGreaterThanOrEqual(15);
+      expect(delay).toBeLessThanOrEqual(30);
       expect(stderr).not.toContain("WrongPassw0rd");
       expect(stdout).not.toMatch(/connected to/);
     } finally {
       await csms.disconnect();
     }
+  });
+});
+
+describe("qubit simulate ocpp --help", () => {
+  it("states the retry delays with jitter", async () => {
+    const result = await run(["simulate", "ocpp", "--help"]);
+    expect(result.code).toBe(0);
+    const help = result.out.replace(/\s+/g, " ");
+    expect(help).toContain("retried after a random 15 to 30 s");
+    expect(help).toContain("exponential backoff and jitter");
+    expect(help).not.toContain("every 30 s");
   });
 });
 

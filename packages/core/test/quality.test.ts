@@ -80,4 +80,72 @@ describe("QualityMonitor", () => {
       'qubit_source_reliability{connector="mqtt"} 0.75',
     );
   });
+
+  it("ignores the pause after a series end", () => {
+    const monitor = new QualityMonitor();
+    // Two sessions with a reading every minute and a 30-minute pause.
+    const minutes = [0, 1, 2, 3, 33, 34, 35];
+    for (const minute of minutes) {
+      const r = reading("p", minute, minute);
+      if (minute === 3) r.metadata = { series_end: true };
+      monitor.inspect(r, "ocpp");
+    }
+    const quality = monitor.report().ocpp!;
+    expect(quality.missed).toBe(0);
+    expect(quality.completeness).toBe(1);
+  });
+
+  it("ends the runs of every metric of the asset", () => {
+    const monitor = new QualityMonitor();
+    for (const minute of [0, 1, 2, 40, 41])
+      monitor.inspect(reading("power", minute, minute), "ocpp");
+    const end = reading("session", 5, 2);
+    end.metadata = { series_end: true, sampling: "event" };
+    const withEnd = new QualityMonitor();
+    for (const minute of [0, 1, 2]) {
+      withEnd.inspect(reading("power", minute, minute), "ocpp");
+    }
+    withEnd.inspect(end, "ocpp");
+    for (const minute of [40, 41]) {
+      withEnd.inspect(reading("power", minute, minute), "ocpp");
+    }
+    expect(monitor.report().ocpp?.missed).toBe(37);
+    expect(withEnd.report().ocpp?.missed).toBe(0);
+    expect(withEnd.report().ocpp?.series).toBe(2);
+  });
+
+  it("keeps the interval across a series end", () => {
+    const monitor = new QualityMonitor();
+    for (const minute of [0, 1, 2]) {
+      const r = reading("p", minute, minute);
+      if (minute === 2) r.metadata = { series_end: true };
+      monitor.inspect(r, "ocpp");
+    }
+    // The second run loses the readings of minutes 11 to 13.
+    for (const minute of [10, 14, 15])
+      monitor.inspect(reading("p", minute, minute), "ocpp");
+    expect(monitor.report().ocpp?.missed).toBe(3);
+  });
+
+  it("counts no gap around event readings", () => {
+    const monitor = new QualityMonitor();
+    // A start event 10 s before the first periodic reading must not
+    // shrink the learned interval to 10 s.
+    const start = createReading({
+      asset_id: "inv-1",
+      metric: "p",
+      value: 0,
+      unit: "W",
+      timestamp: Date.UTC(2025, 0, 15, 9, 59, 50),
+      source: { protocol: "ocpp", address: "inv-1" },
+      metadata: { sampling: "event" },
+    });
+    monitor.inspect(start, "ocpp");
+    for (const minute of [0, 1, 2, 3, 4, 5])
+      monitor.inspect(reading("p", minute, minute), "ocpp");
+    const quality = monitor.report().ocpp!;
+    expect(quality.missed).toBe(0);
+    expect(quality.completeness).toBe(1);
+    expect(quality.valid).toBe(7);
+  });
 });

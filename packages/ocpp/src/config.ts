@@ -215,7 +215,7 @@ export const CentralSystemConfigSchema = Type.Object(
   { additionalProperties: false, title: "OCPP central system" },
 );
 
-/** The charge point client role: the seed's config; we connect to a CSMS. */
+/** The charge point client role: we connect to a CSMS as one charge point. */
 export const ClientConfigSchema = Type.Object(
   {
     role: Type.Optional(
@@ -273,6 +273,26 @@ export const ClientConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    connectors: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 1,
+      description:
+        "Connectors (1.6) or EVSEs (2.0.1) of the charge point; each gets a StatusNotification Available after every accepted BootNotification",
+    }),
+    vendor: Type.String({
+      minLength: 1,
+      maxLength: 20,
+      default: "Qubit",
+      description:
+        "Vendor name sent in BootNotification (chargePointVendor in 1.6)",
+    }),
+    model: Type.String({
+      minLength: 1,
+      maxLength: 20,
+      default: "Qubit Connectors",
+      description: "Model sent in BootNotification (chargePointModel in 1.6)",
+    }),
     reconnect_initial_delay_ms: Type.Integer({
       minimum: 1,
       default: 1_000,

@@ -229,9 +229,13 @@ describe("seed client config", () => {
         },
       ],
     });
-    await waitFor(() => output.readings.length > 0, 5_000, "client reading");
-    expect(output.readings[0]?.value).toBe(7400);
-    expect(output.readings[0]?.asset_id).toBe("CP_001:1");
+    const power = () =>
+      output.readings.find(
+        (reading) => reading.metric === "Power.Active.Import",
+      );
+    await waitFor(() => power() !== undefined, 5_000, "client reading");
+    expect(power()?.value).toBe(7400);
+    expect(power()?.asset_id).toBe("CP_001:1");
     expect(seen).toEqual(["MeterValues"]);
     await connector.disconnect();
     await pipeline.close();

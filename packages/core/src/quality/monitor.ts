@@ -26,7 +26,11 @@ interface SeriesState {
   org: string | undefined;
   site: string | undefined;
   device: string | undefined;
-  lastTime: number;
+  /**
+   * Time of the latest periodic reading of the current run, or undefined
+   * at the start of a run (a new series, or after a `series_end` reading).
+   */
+  lastTime: number | undefined;
   lastValue: unknown;
   repeats: number;
   repeatStart: number;
@@ -48,7 +52,14 @@ interface SourceState {
 export interface SourceQuality {
   /** Valid readings over valid readings plus rejected inputs and readings. */
   reliability: number;
-  /** Readings received over readings expected from each series' interval. */
+  /**
+   * Readings received over readings received plus missed. A periodic
+   * series learns its interval from the smallest gap between its readings,
+   * and each longer gap of at least 1.5 intervals counts the readings that
+   * would fit in it as missed. Event readings (`metadata.sampling:
+   * "event"`) and the gap after a `metadata.series_end: true` reading of
+   * the same asset count nothing.
+   */
   completeness: number;
   valid: number;
   rejected: number;
@@ -75,6 +86,15 @@ function matcher(pattern: string): (metric: string) => boolean {
  * out of their plausible range, estimates each series' interval to count
  * missed readings, and scores each connector's reliability. Flags are
  * added to the reading; the value is never changed.
+ *
+ * Two metadata keys tell it which gaps are not missed readings:
+ * - `sampling: "event"`: the device sends the reading when something
+ *   happens (a status change, a transaction start), not on a clock. It
+ *   counts as received but neither sets nor breaks the interval.
+ * - `series_end: true`: the asset stops sending after this reading (a
+ *   charging session ended). Every series of that asset (same org, site
+ *   and device) starts a new run with its next reading, so the pause
+ *   until then counts nothing. The learned interval is kept.
  */
 export class QualityMonitor {
   // Series by asset id, then metric. Each list contains the series that
@@ -107,6 +127,7 @@ export class QualityMonitor {
     const source = this.source(connector);
     source.valid += 1;
     const time = parseIsoUtc(reading.timestamp);
+    const periodic = reading.metadata?.sampling !== "event";
     let state = this.findSeries(reading);
     if (!state) {
       if (this.seriesCount >= MAX_SERIES) {
@@ -117,7 +138,7 @@ export class QualityMonitor {
         org: reading.org_id,
         site: reading.site_id,
         device: reading.device_id,
-        lastTime: time,
+        lastTime: periodic ? time : undefined,
         lastValue: reading.value,
         repeats: 1,
         repeatStart: time,
@@ -129,9 +150,10 @@ export class QualityMonitor {
       source.series += 1;
       source.received += 1;
       this.checkRange(reading, source);
+      this.endRunIfMarked(reading);
       return;
     }
-    this.countGap(state, source, time);
+    if (periodic) this.countGap(state, source, time);
     state.received += 1;
     source.received += 1;
     if (
@@ -143,7 +165,6 @@ export class QualityMonitor {
       state.repeats = 1;
       state.repeatStart = time;
     }
-    if (time > state.lastTime) state.lastTime = time;
     state.lastValue = reading.value;
     const frozen = this.frozen;
     if (
@@ -155,6 +176,25 @@ export class QualityMonitor {
       this.addFlag(reading, "frozen_value", source);
     }
     this.checkRange(reading, source);
+    this.endRunIfMarked(reading);
+  }
+
+  /** Starts a new run of every series of the reading's asset. */
+  private endRunIfMarked(reading: TimeSeries): void {
+    if (reading.metadata?.series_end !== true) return;
+    const metrics = this.series.get(reading.asset_id);
+    if (metrics === undefined) return;
+    for (const list of metrics.values()) {
+      for (const state of list) {
+        if (
+          state.device === reading.device_id &&
+          state.site === reading.site_id &&
+          state.org === reading.org_id
+        ) {
+          state.lastTime = undefined;
+        }
+      }
+    }
   }
 
   /** Counts rejected inputs and invalid readings of a connector. */
@@ -229,8 +269,14 @@ export class QualityMonitor {
     source: SourceState,
     time: number,
   ): void {
-    const gap = time - state.lastTime;
+    const last = state.lastTime;
+    if (last === undefined) {
+      state.lastTime = time;
+      return;
+    }
+    const gap = time - last;
     if (gap <= 0) return;
+    state.lastTime = time;
     // The interval is the smallest gap seen: a missed reading only ever
     // makes a gap longer.
     if (state.interval === 0 || gap < state.interval) {

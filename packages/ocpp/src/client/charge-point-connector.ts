@@ -5,13 +5,18 @@ import { OcppProcessor } from "../processor/processor.js";
 import { type OcppVersion, parseVersion } from "../versions.js";
 import { ChargePointClient } from "./charge-point-client.js";
 import { ChargingSimulator } from "./simulator.js";
+import { StationLifecycle } from "./station-lifecycle.js";
 
 /**
- * The charge point client role (the seed's config): connects to a CSMS as
- * `charge_point_id` and keeps reconnecting. Every CALL it sends and gets
- * answered is also turned into readings, so `onMessage("MeterValues")`
- * hooks and the pipeline see what the charge point reports. With
- * `simulation` it drives charging sessions itself (`qubit simulate ocpp`).
+ * The charge point client role: connects to a CSMS as `charge_point_id`
+ * and keeps reconnecting. After each connection it sends BootNotification,
+ * StatusNotification Available per connector and Heartbeats at the
+ * interval the CSMS gives ({@link StationLifecycle}). Every CALL it sends
+ * and gets answered is also turned into readings, so
+ * `onMessage("MeterValues")` hooks and the pipeline see what the charge
+ * point reports. It measures nothing itself: meter values come from
+ * `client.call` of the library user, or from `simulation`, which drives
+ * charging sessions (`qubit simulate ocpp`).
  */
 export class ChargePointConnector extends BaseConnector<OcppMessage> {
   readonly protocol = "ocpp";
@@ -19,6 +24,7 @@ export class ChargePointConnector extends BaseConnector<OcppMessage> {
   /** The OCPP client; use it to send CALLs and handle the CSMS's. */
   readonly client: ChargePointClient;
   private readonly processor: OcppProcessor;
+  private readonly lifecycle: StationLifecycle;
   private readonly abort = new AbortController();
   private simulation: Promise<void> | undefined;
 
@@ -53,6 +59,12 @@ export class ChargePointConnector extends BaseConnector<OcppMessage> {
     };
     if (this.state) processorOptions.state = this.state;
     this.processor = new OcppProcessor(processorOptions);
+    this.lifecycle = new StationLifecycle(this.client, {
+      vendor: config.vendor,
+      model: config.model,
+      connectors: config.connectors,
+      logger: this.logger.child({ charge_point: config.charge_point_id }),
+    });
     this.client.on("connected", () => this.setStatus("running"));
     this.client.on("disconnected", () => this.setStatus("degraded"));
     this.client.on("answered", (answered) => {
@@ -92,6 +104,17 @@ export class ChargePointConnector extends BaseConnector<OcppMessage> {
   protected async start(): Promise<void> {
     this.client.start();
     const simulation = this.config.simulation;
+    this.logger.info(
+      {
+        charge_point: this.config.charge_point_id,
+        url: this.config.websocket_url,
+        connectors: this.config.connectors,
+        simulation: simulation !== undefined,
+      },
+      simulation
+        ? "Charge point client started: it sends BootNotification, StatusNotification, Heartbeats and simulated charging sessions, and stores the readings of each answered CALL"
+        : "Charge point client started: it sends BootNotification, StatusNotification and Heartbeats and stores Connector.Status readings; meter readings come only from CALLs the library user sends",
+    );
     if (simulation) {
       const simulator = new ChargingSimulator(this.client, {
         sessions: simulation.sessions,
@@ -99,9 +122,14 @@ export class ChargePointConnector extends BaseConnector<OcppMessage> {
         meterIntervalS: simulation.meter_interval_s,
         powerW: simulation.power_w,
         idTag: simulation.id_tag,
+        boot: false,
       });
-      this.simulation = simulator
-        .run(this.abort.signal)
+      const signal = this.abort.signal;
+      this.simulation = Promise.race([
+        this.lifecycle.whenAccepted(),
+        abortedPromise(signal),
+      ])
+        .then(() => simulator.run(signal))
         .catch((error: unknown) => {
           this.logger.error({ err: error }, "Charging simulation failed");
         });
@@ -110,6 +138,7 @@ export class ChargePointConnector extends BaseConnector<OcppMessage> {
 
   protected async stop(): Promise<void> {
     this.abort.abort();
+    this.lifecycle.stop();
     await this.simulation;
     await this.client.close();
   }
@@ -121,4 +150,11 @@ export class ChargePointConnector extends BaseConnector<OcppMessage> {
       queued_calls: this.client.queued,
     };
   }
+}
+
+function abortedPromise(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
 }

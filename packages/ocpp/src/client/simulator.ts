@@ -16,6 +16,11 @@ export interface SimulationOptions {
   initialRegisterWh?: number;
   /** Pause between sessions, in seconds; default 2. */
   pauseS?: number;
+  /**
+   * Sends BootNotification and StatusNotification Available first; default
+   * true. False when the connector's StationLifecycle already sends them.
+   */
+  boot?: boolean;
 }
 
 const VOLTAGE = 230;
@@ -43,7 +48,7 @@ export class ChargingSimulator {
   async run(signal: AbortSignal): Promise<void> {
     await Promise.race([this.client.whenConnected(), aborted(signal)]);
     if (signal.aborted) return;
-    await this.boot();
+    if (this.options.boot !== false) await this.boot();
     for (
       let count = 0;
       this.options.sessions === 0 || count < this.options.sessions;
@@ -145,11 +150,20 @@ export class ChargingSimulator {
     await this.status("Charging").catch(() => undefined);
     let last = startedAt;
     const end = startedAt + options.sessionDurationS * 1000;
-    while (Date.now() < end && !signal.aborted) {
-      await sleep(
-        Math.min(options.meterIntervalS * 1000, Math.max(0, end - Date.now())),
-        signal,
-      ).catch(() => undefined);
+    const intervalMs = options.meterIntervalS * 1000;
+    while (!signal.aborted) {
+      // Periodic samples keep the interval, so a session whose length is
+      // not a multiple of it ends without a shorter last gap.
+      if (last + intervalMs > end) {
+        await sleep(Math.max(0, end - Date.now()), signal).catch(
+          () => undefined,
+        );
+        break;
+      }
+      await sleep(Math.max(0, last + intervalMs - Date.now()), signal).catch(
+        () => undefined,
+      );
+      if (signal.aborted) break;
       const now = Date.now();
       const power = options.powerW * (0.95 + Math.random() * 0.05);
       this.registerWh += (power * (now - last)) / 3_600_000;

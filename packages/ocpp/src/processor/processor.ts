@@ -28,6 +28,7 @@ import {
   recordStatus16,
 } from "./record-common.js";
 import { DEFAULT_POLICY, type Responder, respond } from "./respond.js";
+import { markSampling } from "./sampling.js";
 import type {
   CsmsPolicy,
   OcppCall,
@@ -170,6 +171,7 @@ export class OcppProcessor extends EventEmitter<ProcessorEvents> {
     }
     const recorders = call.version === "1.6" ? RECORDERS_16 : RECORDERS_201;
     recorders[call.action]?.(context);
+    markSampling(call, result.readings);
     if (call.deviations && call.deviations.length > 0) {
       const described = describeDeviations(call.deviations);
       for (const reading of result.readings) {

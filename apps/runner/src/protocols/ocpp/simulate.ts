@@ -10,10 +10,13 @@ import type { ExtraCommand } from "../types.js";
 const SIMULATE_USAGE = `Usage: qubit simulate ocpp --url URL --charge-point ID [options]
 
 Runs a simulated charge point against a CSMS: boot, status changes and
-charging sessions with meter values, reconnecting with backoff while the
-CSMS is unreachable. A rejected connection (HTTP 401 for a wrong
-password, 404 for an unknown id) is printed to stderr and retried every
-30 s. Stops after the sessions, or on Ctrl-C.
+charging sessions with meter values. An unreachable CSMS is retried with
+exponential backoff and jitter, from 0.5 to 1 s at first up to 15 to
+30 s. A rejected connection (HTTP 401
+for a wrong password, 404 for an unknown id) is printed to stderr with
+the delay and retried after a random 15 to 30 s (the 30 s maximum with
+jitter, so many chargers do not retry at once). Stops after the
+sessions, or on Ctrl-C.
 
 Options:
   --url URL              CSMS endpoint, for example ws://127.0.0.1:9000/ocpp
