@@ -18,6 +18,32 @@ function reading(metric: string, value: number, minute: number): TimeSeries {
 }
 
 describe("QualityMonitor", () => {
+  it("counts error readings against reliability", () => {
+    const registry = new MetricsRegistry();
+    const monitor = new QualityMonitor({}, registry);
+    monitor.inspect(reading("p", 1, 0), "modbus");
+    for (const minute of [1, 2, 3]) {
+      const failed = createReading({
+        asset_id: "inv-1",
+        metric: "p",
+        value: null,
+        unit: "W",
+        quality: "error",
+        flags: ["communication_error"],
+        timestamp: Date.UTC(2025, 0, 15, 10, minute),
+        source: { protocol: "modbus", address: "inv-1" },
+      });
+      monitor.inspect(failed, "modbus");
+    }
+    const quality = monitor.report().modbus!;
+    expect(quality.valid).toBe(1);
+    expect(quality.errors).toBe(3);
+    expect(quality.reliability).toBeCloseTo(0.25);
+    expect(registry.toPrometheus()).toMatch(
+      /qubit_readings_error\{connector="modbus"\} 3/,
+    );
+  });
+
   it("counts missed readings from the series interval", () => {
     const monitor = new QualityMonitor();
     for (const minute of [0, 5, 10, 25, 30])

@@ -42,6 +42,7 @@ interface SeriesState {
 interface SourceState {
   series: number;
   valid: number;
+  errors: number;
   rejected: number;
   flagged: number;
   received: number;
@@ -50,7 +51,10 @@ interface SourceState {
 
 /** Data quality of one connector, as {@link QualityMonitor.report} returns it. */
 export interface SourceQuality {
-  /** Valid readings over valid readings plus rejected inputs and readings. */
+  /**
+   * Valid readings over all readings plus rejected inputs. A reading with
+   * quality `error` (a failed read, value null) is not valid.
+   */
   reliability: number;
   /**
    * Readings received over readings received plus missed. A periodic
@@ -62,6 +66,8 @@ export interface SourceQuality {
    */
   completeness: number;
   valid: number;
+  /** Readings with quality `error`: the source failed to give a value. */
+  errors: number;
   rejected: number;
   flagged: number;
   missed: number;
@@ -125,7 +131,8 @@ export class QualityMonitor {
   /** Inspects one accepted reading; may add flags to it. */
   inspect(reading: TimeSeries, connector: string): void {
     const source = this.source(connector);
-    source.valid += 1;
+    if (reading.quality === "error") source.errors += 1;
+    else source.valid += 1;
     const time = parseIsoUtc(reading.timestamp);
     const periodic = reading.metadata?.sampling !== "event";
     let state = this.findSeries(reading);
@@ -206,12 +213,13 @@ export class QualityMonitor {
   report(): Record<string, SourceQuality> {
     const result: Record<string, SourceQuality> = {};
     for (const [name, source] of this.sources) {
-      const total = source.valid + source.rejected;
+      const total = source.valid + source.errors + source.rejected;
       const expected = source.received + source.missed;
       result[name] = {
         reliability: total === 0 ? 1 : source.valid / total,
         completeness: expected === 0 ? 1 : source.received / expected,
         valid: source.valid,
+        errors: source.errors,
         rejected: source.rejected,
         flagged: source.flagged,
         missed: source.missed,
@@ -255,6 +263,7 @@ export class QualityMonitor {
         series: 0,
         valid: 0,
         rejected: 0,
+        errors: 0,
         flagged: 0,
         received: 0,
         missed: 0,
@@ -312,7 +321,7 @@ export class QualityMonitor {
   private export(registry: MetricsRegistry): void {
     const reliability = registry.gauge(
       "qubit_source_reliability",
-      "Valid readings over all inputs, per connector",
+      "Valid readings over all readings and rejected inputs, per connector",
     );
     const completeness = registry.gauge(
       "qubit_source_completeness",
@@ -326,12 +335,17 @@ export class QualityMonitor {
       "qubit_readings_flagged",
       "Readings flagged frozen or out of range, per connector",
     );
+    const errors = registry.gauge(
+      "qubit_readings_error",
+      "Readings with quality error (a failed read), per connector",
+    );
     registry.onCollect(() => {
       for (const [connector, quality] of Object.entries(this.report())) {
         reliability.with({ connector }).set(quality.reliability);
         completeness.with({ connector }).set(quality.completeness);
         missed.with({ connector }).set(quality.missed);
         flagged.with({ connector }).set(quality.flagged);
+        errors.with({ connector }).set(quality.errors);
       }
     });
   }
