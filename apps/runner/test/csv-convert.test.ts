@@ -80,6 +80,35 @@ describe("qubit convert csv", () => {
     expect(result.stderr).toContain("[QUBIT_CSV_VALUE_INVALID]");
   });
 
+  it("prints 20 errors of one code, then a count", async () => {
+    const many = join(dir, "many-bad.csv");
+    const rows = Array.from(
+      { length: 30 },
+      (_, index) =>
+        `2024-07-01 12:${String(index).padStart(2, "0")}:00,INV-1,n.a.`,
+    );
+    writeFileSync(
+      many,
+      `DateTime,InverterID,Generation_kWh\n${rows.join("\n")}\n`,
+    );
+    const result = await run([
+      "convert",
+      "csv",
+      "--config",
+      sectionConfig,
+      many,
+    ]);
+    expect(result.code).toBe(1);
+    const errors = result.stderr
+      .split("\n")
+      .filter((line) => line.startsWith("error: "));
+    expect(errors).toHaveLength(20);
+    expect(result.stderr.match(/ {2}fix: /g)).toHaveLength(1);
+    expect(result.stderr).toContain(
+      "... 10 more errors [QUBIT_CSV_VALUE_INVALID] not printed",
+    );
+  });
+
   it("takes the input file from the command line", async () => {
     const other = join(dir, "other.csv");
     writeFileSync(

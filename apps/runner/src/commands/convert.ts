@@ -110,18 +110,38 @@ export async function convertCommand(
   await Promise.all(pending);
   await pipeline.close();
 
+  const printed = new Map<string, number>();
+  // A file with one systematic fault (a wrong timestamp format) would
+  // otherwise print the same error for every row.
+  const print = (code: string, line: (first: boolean) => string) => {
+    const count = (printed.get(code) ?? 0) + 1;
+    printed.set(code, count);
+    if (count <= MAX_PRINTED_PER_CODE) context.stderr.write(line(count === 1));
+  };
   for (const warning of warnings) {
-    context.stderr.write(
-      `warning: ${warning.message} [${warning.code}]${warning.location ? ` at ${formatLocation(warning.location)}` : ""}\n`,
+    print(
+      `warning:${warning.code}`,
+      () =>
+        `warning: ${warning.message} [${warning.code}]${warning.location ? ` at ${formatLocation(warning.location)}` : ""}\n`,
     );
   }
   for (const letter of deadLetters.letters) {
-    const fix = letter.fix ? `\n  fix: ${letter.fix}` : "";
+    print(letter.code, (first) => {
+      const fix = first && letter.fix ? `\n  fix: ${letter.fix}` : "";
+      return `error: ${letter.reason} [${letter.code}] at ${formatLocation(letter.location)}${fix}\n`;
+    });
+  }
+  for (const [code, count] of printed) {
+    if (count <= MAX_PRINTED_PER_CODE) continue;
+    const kind = code.startsWith("warning:") ? "warnings" : "errors";
     context.stderr.write(
-      `error: ${letter.reason} [${letter.code}] at ${formatLocation(letter.location)}${fix}\n`,
+      `... ${count - MAX_PRINTED_PER_CODE} more ${kind} [${code.replace(/^warning:/, "")}] not printed\n`,
     );
   }
   return deadLetters.letters.length > 0 ? 1 : 0;
 }
+
+/** Errors or warnings of one code printed in full before a count. */
+const MAX_PRINTED_PER_CODE = 20;
 
 export { formatConfigIssue };
