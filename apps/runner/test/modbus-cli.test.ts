@@ -240,6 +240,24 @@ describe("qubit modbus probe", () => {
   });
   afterAll(() => simulator?.stop());
 
+  it("rejects a read past register 65535", async () => {
+    const result = await run([
+      "modbus",
+      "probe",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "1",
+      "--address",
+      "holding:65534",
+      "--count",
+      "4",
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("past the last register 65535");
+    expect(result.stderr).toContain("at most 2");
+  });
+
   it("marks the plausible orders", async () => {
     const result = await run([
       "modbus",

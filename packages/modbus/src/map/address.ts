@@ -170,7 +170,7 @@ function tableOffset(
   if (!table) {
     return {
       message: `${JSON.stringify(spec.address)} names no Modbus table`,
-      fix: 'write "coil:N", "discrete_input:N", "input_register:N" or "holding_register:N" with a 0-based N',
+      fix: 'write "coil:N", "discrete_input:N", "input_register:N" or "holding_register:N" (or the short forms "discrete:N", "input:N", "holding:N") with a 0-based N',
     };
   }
   if (spec.addressing !== undefined && spec.addressing !== "pdu") {

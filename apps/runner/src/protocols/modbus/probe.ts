@@ -1,3 +1,4 @@
+import { noopLogger } from "@qubit/core";
 import {
   ModbusClient,
   type ProbeRow,
@@ -70,6 +71,12 @@ export const modbusProbeCommand: ExtraCommand = {
       );
     }
     const count = integer(values.count, "--count", 4, 1, 125);
+    if (place.address + count > 65_536) {
+      throw new UsageError(
+        `--address ${values.address} with --count ${count} reaches register ${place.address + count - 1}, past the last register 65535`,
+        `use a --count of at most ${65_536 - place.address} at this address`,
+      );
+    }
     const unitId = integer(values["unit-id"], "--unit-id", 1, 0, 255);
     const timeout = Number(values.timeout ?? 2);
     const client = new ModbusClient({
@@ -88,7 +95,9 @@ export const modbusProbeCommand: ExtraCommand = {
       retryDelayMs: 0,
       reconnectMaxDelayMs: 1000,
       maxConcurrent: 1,
-      logger: context.logger,
+      // The probe reads once and reports a failure itself; the client's
+      // "retrying with backoff" warnings would only repeat it.
+      logger: noopLogger,
     });
     try {
       await client.open();
