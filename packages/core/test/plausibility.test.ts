@@ -118,7 +118,9 @@ describe("Pipeline plausibility rules", () => {
     expect(deadLetters.letters).toHaveLength(1);
     expect(deadLetters.letters[0]?.code).toBe("QUBIT_CORE_READING_CONFLICT");
     expect(deadLetters.letters[0]?.raw).toBe("second value");
-    expect(deadLetters.letters[0]?.reason).toMatch(/already accepted/);
+    expect(deadLetters.letters[0]?.reason).toMatch(
+      /already accepted with another value, which is kept; this one \(11 W, after unit conversion\)/,
+    );
     expect(pipeline.stats()).toMatchObject({
       readings_duplicate: 1,
       readings_conflict: 1,

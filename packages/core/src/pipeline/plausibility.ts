@@ -89,7 +89,7 @@ export function invalidReading(
 export function conflictingReading(reading: TimeSeries): Diagnostic {
   return {
     code: "QUBIT_CORE_READING_CONFLICT",
-    message: `A reading of ${reading.metric} of ${reading.asset_id} at ${reading.timestamp} was already accepted with another value; this one (${JSON.stringify(reading.value)}) was not stored`,
+    message: `A reading of ${reading.metric} of ${reading.asset_id} at ${reading.timestamp} was already accepted with another value, which is kept; this one (${JSON.stringify(reading.value)}${reading.unit === "" ? "" : ` ${reading.unit}`}, after unit conversion) was not stored`,
     location: { metric: reading.metric, timestamp: reading.timestamp },
     value: reading.value,
     fix: "two values for one series and time: check the source for repeated rows or a clock that does not advance",
