@@ -213,15 +213,28 @@ describe("Pipeline", () => {
       },
       async close() {},
     };
+    const deadLetters = new MemoryDeadLetterOutput();
     const pipeline = new Pipeline({
       outputs: [broken],
+      deadLetters: [deadLetters],
       retryInitialDelayMs: 5,
     });
-    const accepted = submit(pipeline, [reading("p", 1)]);
+    const accepted = submit(pipeline, [reading("p", 1), reading("q", 2)]);
     await pipeline.close(50);
     await expect(accepted).rejects.toThrow(
       /closed before the batch was written/,
     );
+    // The readings are not lost: each one is kept as a dead letter.
+    expect(deadLetters.letters.map((letter) => letter.code)).toEqual([
+      "QUBIT_CORE_SHUTDOWN_UNWRITTEN",
+      "QUBIT_CORE_SHUTDOWN_UNWRITTEN",
+    ]);
+    expect(deadLetters.letters[0]?.raw_encoding).toBe("json");
+    expect(JSON.parse(deadLetters.letters[0]!.raw)).toMatchObject({
+      metric: "p",
+      value: 1,
+    });
+    expect(deadLetters.letters[0]?.connector).toBe("test-1");
   });
 
   it("refuses messages after close", async () => {

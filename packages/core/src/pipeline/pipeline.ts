@@ -357,8 +357,40 @@ export class Pipeline
       );
       this.logger.error(
         { pending_readings: lost, timeout_ms: timeoutMs },
-        "Outputs did not accept the pending readings before shutdown; they were not acknowledged and sources may send them again",
+        "Outputs did not accept the pending readings before shutdown; they go to the dead-letter output, and sources that wait for acknowledgement may send them again",
       );
+      // A source without redelivery (MQTT QoS 0, a poller) would lose
+      // these readings, so each one is kept as a dead letter.
+      const unwritten = this.sealed.flatMap((batch) => batch.readings);
+      const letters = unwritten.map((reading) =>
+        toDeadLetter(
+          {
+            protocol: reading.source.protocol,
+            kind: "reading",
+            source: reading.source,
+            receivedAt: this.now(),
+            raw: reading,
+            convert: () => ({ readings: [], rejects: [], diagnostics: [] }),
+            toTimeSeries: () => [reading],
+          },
+          {
+            code: "QUBIT_CORE_SHUTDOWN_UNWRITTEN",
+            message: `Reading ${reading.metric} of ${reading.asset_id} at ${reading.timestamp} was not written: the outputs did not accept it within ${timeoutMs} ms of shutdown`,
+            location: { metric: reading.metric },
+            fix: "bring the output back and write the raw reading (a TimeSeries record) again; its id makes a repeat harmless",
+          },
+          this.now(),
+        ),
+      );
+      const byConnector = new Map<string, DeadLetter[]>();
+      for (const letter of letters) {
+        const list = byConnector.get(letter.connector) ?? [];
+        list.push(letter);
+        byConnector.set(letter.connector, list);
+      }
+      for (const [connector, list] of byConnector) {
+        await this.writeDeadLetters(connector, list);
+      }
       for (const batch of this.sealed.splice(0)) {
         batch.reject(
           new QubitError(
