@@ -110,7 +110,7 @@ export const RuleSchema = Type.Object(
     ),
     metric: Type.Optional(
       Type.String({
-        description: `Metric of a single-value payload, or the prefix of the field paths of a multi-value payload: ${SOURCE_HELP}; default {metric} of the topic template, else the last topic level`,
+        description: `Metric of a single-value payload, or the prefix of the field paths of a multi-value payload: ${SOURCE_HELP}; default the metric field of a payload with a value field, else {metric} of the topic template, else the last topic level`,
       }),
     ),
     value: Type.Optional(

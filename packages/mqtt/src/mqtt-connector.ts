@@ -146,6 +146,10 @@ export class MqttConnector extends BaseConnector<MqttMessage> {
       connect: (options) => this.createClient(options),
       onConnected: (sessionPresent) => this.onConnected(sessionPresent),
       onDisconnected: () => this.setStatus("degraded"),
+      onConnectFailed: (error) => {
+        this.recordFault(error, error.code);
+        this.setStatus("degraded");
+      },
       onFault: (error) => this.recordFault(error, error.code),
     });
     const registry = this.registry;

@@ -93,6 +93,80 @@ describe("default topic template", () => {
   });
 });
 
+describe("single-value JSON that names its metric", () => {
+  const converter = converterFor({});
+  const topic = "org_001/sit_solar_01/inv_01/dev_01/telemetry";
+  const time = "2025-01-15T10:00:00Z";
+
+  it("takes metric, asset and device from the payload", () => {
+    const sent = [
+      ["power", 5.2, "kW"],
+      ["voltage", 231, "V"],
+      ["current", 22.5, "A"],
+    ] as const;
+    const readings = sent.flatMap(([name, value, unit]) => {
+      const result = convertOne(
+        converter,
+        topic,
+        JSON.stringify({ metric: name, value, unit, timestamp: time }),
+      );
+      expect(result.rejects).toEqual([]);
+      return result.readings;
+    });
+    expect(readings.map((r) => r.metric)).toEqual([
+      "power",
+      "voltage",
+      "current",
+    ]);
+    expect(metric(readings, "power").value).toBe(5200);
+    expect(metric(readings, "voltage").unit).toBe("V");
+    expect(new Set(readings.map((r) => r.id)).size).toBe(3);
+    for (const reading of readings) {
+      expect(reading.asset_id).toBe("inv_01");
+      expect(reading.device_id).toBe("dev_01");
+    }
+
+    const { readings: named } = convertOne(
+      converter,
+      topic,
+      '{"asset_id":"inv_09","device_id":"dev_09","metric":"power","value":1}',
+    );
+    expect(named[0]!.asset_id).toBe("inv_09");
+    expect(named[0]!.device_id).toBe("dev_09");
+    expect(named[0]!.site_id).toBe("sit_solar_01");
+  });
+
+  it("ignores a metric that is not a non-empty string", () => {
+    for (const payload of [
+      '{"metric": 7, "value": 1}',
+      '{"metric": "", "value": 1}',
+    ]) {
+      const { readings } = convertOne(converter, topic, payload);
+      expect(readings[0]!.metric).toBe("telemetry");
+    }
+  });
+
+  it("keeps the names a rule maps explicitly", () => {
+    const ruled = converterFor({
+      rules: [
+        {
+          filter: "+/+/+/+/telemetry",
+          asset_id: "{3}",
+          metric: "ac_power",
+        },
+      ],
+    });
+    const { readings, rejects } = convertOne(
+      ruled,
+      topic,
+      '{"asset_id":"other","metric":"voltage","value":231,"unit":"V"}',
+    );
+    expect(rejects).toEqual([]);
+    expect(readings[0]!.metric).toBe("ac_power");
+    expect(readings[0]!.asset_id).toBe("inv_01");
+  });
+});
+
 describe("routing rules", () => {
   it("maps asset id from a JSON path, constants, unit override and scale", () => {
     const converter = converterFor({

@@ -17,6 +17,10 @@ const SHORT_CONNECTION_MS = 2_000;
 const FLAP_WINDOW_MS = 10_000;
 const FLAP_COUNT = 3;
 
+// While the broker stays unreachable, the first failed attempt is logged
+// as a warning, then the count of failed attempts once per interval.
+export const UNREACHABLE_LOG_INTERVAL_MS = 5 * 60_000;
+
 // MQTT 5 DISCONNECT reason code 142: another client connected with the
 // same client id.
 const SESSION_TAKEN_OVER = 142;
@@ -36,6 +40,8 @@ export interface SupervisorOptions {
   /** Runs after each CONNACK; subscribes when the session is new. */
   onConnected(sessionPresent: boolean): Promise<void>;
   onDisconnected(): void;
+  /** Runs after each connection attempt that ends before a CONNACK. */
+  onConnectFailed(error: MqttError): void;
   onFault(error: MqttError): void;
 }
 
@@ -62,6 +68,10 @@ export class ConnectionSupervisor {
   private connectedAt: number | undefined;
   private shortCloses: number[] = [];
   private conflictReported = false;
+  /** Failed attempts since the last CONNACK, for the rate-limited log. */
+  private unreachable:
+    | { since: number; attempts: number; logged: number; loggedAt: number }
+    | undefined;
   private first:
     | {
         resolve: () => void;
@@ -184,10 +194,23 @@ export class ConnectionSupervisor {
     this.connectedAt = this.options.now();
     this.lastError = undefined;
     const sessionPresent = connack.sessionPresent;
-    this.log.info(
-      { session_present: sessionPresent },
-      "Connected to the broker",
-    );
+    const unreachable = this.unreachable;
+    this.unreachable = undefined;
+    if (unreachable) {
+      this.log.info(
+        {
+          session_present: sessionPresent,
+          failed_attempts: unreachable.attempts,
+          unreachable_ms: this.connectedAt - unreachable.since,
+        },
+        `Connected to the broker after ${attempts(unreachable.attempts)}`,
+      );
+    } else {
+      this.log.info(
+        { session_present: sessionPresent },
+        "Connected to the broker",
+      );
+    }
     this.options.onConnected(sessionPresent).then(
       () => {
         const first = this.first;
@@ -262,7 +285,12 @@ export class ConnectionSupervisor {
       this.options.onFault(failure.error);
     }
     if (first) delay = Math.max(0, Math.min(delay, first.deadline - now));
-    this.log.info(
+    if (lived === undefined && (!failure || failure.kind === "network")) {
+      this.onUnreachable(failure?.error, delay, now);
+    }
+    // The unreachable-broker warnings carry the delay; this line is for
+    // tracing every attempt.
+    this.log.debug(
       { retry_in_ms: delay, attempt: this.backoff.attempts },
       "Reconnecting to the broker",
     );
@@ -272,6 +300,59 @@ export class ConnectionSupervisor {
       this.reconnects += 1;
       this.client.reconnect();
     }, delay);
+  }
+
+  /**
+   * Reports an attempt that ended before a CONNACK for a network reason
+   * (connection refused, timed out, closed by the peer). The connector
+   * gets every failure for its health. The log gets a warning for the
+   * first one, then one warning per interval with the count since.
+   */
+  private onUnreachable(
+    cause: MqttError | undefined,
+    delay: number,
+    now: number,
+  ): void {
+    const error =
+      cause ??
+      new MqttConnectionError(
+        "QUBIT_MQTT_CONNECT_FAILED",
+        `Cannot connect to ${this.options.broker}: the connection closed before the broker sent CONNACK`,
+        {
+          location: { address: this.options.broker },
+          fix: "check that the URL points at an MQTT broker and that the broker accepts this client",
+        },
+      );
+    this.options.onConnectFailed(error);
+    const state = this.unreachable;
+    const context = {
+      code: error.code,
+      cause: error.value,
+      retry_in_ms: delay,
+      fix: error.fix,
+    };
+    if (!state) {
+      this.unreachable = { since: now, attempts: 1, logged: 1, loggedAt: now };
+      this.log.warn(
+        context,
+        `${error.message}; retrying in ${delay} ms, then with backoff`,
+      );
+      return;
+    }
+    state.attempts += 1;
+    if (now - state.loggedAt < UNREACHABLE_LOG_INTERVAL_MS) return;
+    const failed = state.attempts - state.logged;
+    state.logged = state.attempts;
+    state.loggedAt = now;
+    this.log.warn(
+      {
+        ...context,
+        failed_attempts: failed,
+        total_failed_attempts: state.attempts,
+        unreachable_ms: now - state.since,
+      },
+      `Broker still unreachable: ${attempts(failed)} more, the last: ${error.message}; retrying in ${delay} ms`,
+    );
   }
 
   private onConnectionLost(lived: number, now: number): void {
@@ -317,4 +398,8 @@ export class ConnectionSupervisor {
       this.options.onFault(conflict);
     }
   }
+}
+
+function attempts(count: number): string {
+  return `${count} failed attempt${count === 1 ? "" : "s"}`;
 }

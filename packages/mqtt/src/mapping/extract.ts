@@ -60,18 +60,26 @@ export function extractReadings(
     unit: undefined,
   },
 ): ExtractOutput {
-  const ids = resolveIds(mapping, input, out);
-  if (!ids) return out;
   const payload =
     mapping.root === undefined
       ? input.payload
       : readPath(input.payload, mapping.root);
+  const named = namedValue(mapping, payload);
+  const ids = resolveIds(mapping, input, out, named);
+  if (!ids) return out;
 
   const resolved = resolveTimestamp(mapping, input, payload, out);
   if (resolved === undefined) return out;
   const fromReceiveTime = resolved === RECEIVE_TIME;
   const timestamp = fromReceiveTime ? input.receivedAt : resolved;
-  const emitter = new Emitter(mapping, input, ids, out, fromReceiveTime);
+  const emitter = new Emitter(
+    mapping,
+    input,
+    ids,
+    out,
+    fromReceiveTime,
+    named?.metric,
+  );
 
   if (mapping.value !== undefined) {
     const value = readPath(payload, mapping.value);
@@ -133,12 +141,14 @@ class Emitter {
     private readonly out: ExtractOutput,
     /** True when the message's timestamp is its receive time. */
     private readonly fromReceiveTime: boolean,
+    /** Metric that a single-value payload names in its `metric` field. */
+    payloadMetric: string | undefined,
   ) {
     const metric = mapping.metric?.read(input);
     this.baseMetric =
       typeof metric === "string" && metric !== ""
         ? metric
-        : (input.levels.metric ?? lastLevel(input.topic));
+        : (payloadMetric ?? input.levels.metric ?? lastLevel(input.topic));
     this.prefix =
       mapping.metricPrefixesFields && typeof metric === "string" && metric
         ? `${metric}.`
@@ -453,12 +463,51 @@ function consumedFields(mapping: Mapping): ReadonlySet<string> {
   return fields;
 }
 
+/** Names that a single-value JSON object gives itself. */
+interface NamedValue {
+  metric: string | undefined;
+  asset_id: string | undefined;
+  device_id: string | undefined;
+}
+
+/**
+ * Returns the non-empty string `metric`, `asset_id` and `device_id`
+ * fields of an object with a `value` field, as in
+ * `{"metric": "voltage", "value": 231}`. They name the reading in place
+ * of the topic levels, because several metrics often share one topic
+ * such as `.../telemetry`. A field that the mapping sets itself (a rule
+ * or preset) is not read, and neither are the fields when the mapping
+ * has a value path.
+ */
+function namedValue(
+  mapping: Mapping,
+  payload: unknown,
+): NamedValue | undefined {
+  if (mapping.value !== undefined) return undefined;
+  if (!isObject(payload) || !isLeafValue(payload.value)) return undefined;
+  const named: NamedValue = {
+    metric: mapping.metric ? undefined : nonEmptyText(payload.metric),
+    asset_id: mapping.asset_id ? undefined : nonEmptyText(payload.asset_id),
+    device_id: mapping.device_id ? undefined : nonEmptyText(payload.device_id),
+  };
+  if (named.metric ?? named.asset_id ?? named.device_id) return named;
+  return undefined;
+}
+
+function nonEmptyText(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
 function resolveIds(
   mapping: Mapping,
   input: ExtractInput,
   out: ExtractOutput,
+  named: NamedValue | undefined,
 ): Ids | undefined {
-  const asset = text(mapping.asset_id?.read(input)) ?? input.levels.asset_id;
+  const asset =
+    text(mapping.asset_id?.read(input)) ??
+    named?.asset_id ??
+    input.levels.asset_id;
   if (asset === undefined || asset === "") {
     out.rejects.push(
       reject(
@@ -479,7 +528,9 @@ function resolveIds(
       text(mapping.site_id?.read(input)) ?? input.levels.site_id,
     ),
     device_id: nonEmpty(
-      text(mapping.device_id?.read(input)) ?? input.levels.device_id,
+      text(mapping.device_id?.read(input)) ??
+        named?.device_id ??
+        input.levels.device_id,
     ),
   };
 }
