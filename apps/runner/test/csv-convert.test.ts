@@ -109,6 +109,27 @@ describe("qubit convert csv", () => {
     );
   });
 
+  it("warns that a file that is not UTF-8 is read as Windows-1252", async () => {
+    const latin = join(dir, "latin.csv");
+    const text =
+      "DateTime,InverterID,Generation_kWh\n2024-07-01 12:00:00,INV-\u00ff,3\n";
+    writeFileSync(latin, Buffer.from(text, "latin1"));
+    const result = await run([
+      "convert",
+      "csv",
+      "--config",
+      sectionConfig,
+      latin,
+    ]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).asset_id).toBe("INV-\u00ff");
+    const offset = text.indexOf("\u00ff");
+    expect(result.stderr).toContain(
+      `is not valid UTF-8 at byte offset ${offset}, so it is read as Windows-1252`,
+    );
+    expect(result.stderr).toContain("[QUBIT_CSV_ENCODING_GUESSED]");
+  });
+
   it("takes the input file from the command line", async () => {
     const other = join(dir, "other.csv");
     writeFileSync(

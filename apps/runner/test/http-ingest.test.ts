@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -348,6 +348,91 @@ describe("qubit run with an http_ingest endpoint", () => {
       ]);
     } finally {
       db.close();
+    }
+  });
+
+  it("answers 503 for a silent webhook", async () => {
+    // A loopback peer that takes connections and never sends a byte, so
+    // every webhook write stays pending.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) =>
+      silent.listen(0, "127.0.0.1", resolve),
+    );
+    const silentPort = (silent.address() as { port: number }).port;
+    const [port, serverPort] = [await freePort(), await freePort()];
+    const config = join(dir, "config-silent.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        data_dir: join(dir, "data-silent"),
+        server: { port: serverPort },
+        log: { level: "warn" },
+        http_ingest: {
+          port,
+          token: "${INGEST_TOKEN}",
+          accept_timeout_ms: 1500,
+        },
+        outputs: [
+          { type: "webhook", url: `http://127.0.0.1:${silentPort}/hook` },
+        ],
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--conditions=@qubit/source",
+        "src/cli.ts",
+        "run",
+        "--config",
+        config,
+      ],
+      {
+        cwd: runnerDir,
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, INGEST_TOKEN: "a-token-of-twenty-chars" },
+      },
+    );
+    children.push(child);
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    try {
+      const url = `http://127.0.0.1:${port}/ingest`;
+      await waitFor(async () =>
+        (await fetch(url, { method: "GET" })).status === 405 ? true : undefined,
+      );
+      const started = performance.now();
+      const reply = await fetch(url, {
+        method: "POST",
+        headers: {
+          authorization: "Bearer a-token-of-twenty-chars",
+          "content-type": "application/x-ndjson",
+        },
+        body: '{"asset_id":"pv-9","metric":"power","value":1,"unit":"kW","timestamp":"2024-06-01T00:00:00Z"}\n',
+      });
+      const elapsedMs = performance.now() - started;
+      expect(reply.status, stderr).toBe(503);
+      expect(elapsedMs).toBeGreaterThanOrEqual(1400);
+      expect(elapsedMs).toBeLessThan(10_000);
+      expect(reply.headers.get("retry-after")).toBe("2");
+      const body = (await reply.json()) as Record<string, unknown>;
+      expect(body.accepted).toBe(0);
+      expect(body.error).toContain("send the request again");
+
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${serverPort}/metrics`)
+      ).text();
+      expect(metrics).toMatch(
+        /qubit_ingest_requests_rejected_total\{[^}]*reason="timeout"[^}]*\} 1/,
+      );
+    } finally {
+      child.kill("SIGKILL");
+      for (const socket of sockets) socket.destroy();
+      silent.close();
     }
   });
 });

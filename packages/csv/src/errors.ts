@@ -10,6 +10,8 @@ export const CsvErrorCodes = {
   QUBIT_CSV_FILE_READ_FAILED: "The input file cannot be read or decoded.",
   QUBIT_CSV_FILE_EMPTY:
     "The input file is empty (0 bytes, or only blanks and a byte-order mark).",
+  QUBIT_CSV_ENCODING_GUESSED:
+    "The input file is not valid UTF-8, so encoding auto read it as Windows-1252 (a warning).",
   QUBIT_CSV_NO_DATA_ROWS:
     "The input file has a header but no data rows or records.",
   QUBIT_CSV_HEADER_NOT_FOUND:
@@ -67,6 +69,8 @@ export const CsvErrorCodes = {
   QUBIT_CSV_INGEST_NOT_UTF8:
     "An ingest request body is not valid UTF-8; the dead letter keeps it as base64.",
   QUBIT_CSV_INGEST_LISTEN_FAILED: "The ingest endpoint cannot listen.",
+  QUBIT_CSV_INGEST_NOT_ACCEPTED:
+    "The outputs did not accept an ingest request's readings in time (HTTP 503); the client sends it again.",
 } as const;
 
 /** A code of {@link CsvErrorCodes}. */

@@ -1,5 +1,12 @@
 import { request } from "node:http";
-import { MemoryDeadLetterOutput, MemoryOutput, Pipeline } from "@qubit/core";
+import {
+  MemoryDeadLetterOutput,
+  MemoryOutput,
+  MetricsRegistry,
+  type Output,
+  Pipeline,
+  type TimeSeries,
+} from "@qubit/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpIngestConnector } from "../src/index.js";
 import {
@@ -10,15 +17,17 @@ import {
 const TOKEN = "test-token-0123456789";
 const output = new MemoryOutput();
 const deadLetters = new MemoryDeadLetterOutput();
+const registry = new MetricsRegistry();
 const pipeline = new Pipeline({
   outputs: [output],
   deadLetters: [deadLetters],
   batchIntervalMs: 5,
   dedupWindow: 0,
+  registry,
 });
 const ingest = new HttpIngestConnector(
   { port: 0, token: TOKEN, max_body_bytes: 2048 },
-  { name: "push" },
+  { name: "push", registry },
 );
 ingest.attach(pipeline);
 
@@ -34,8 +43,41 @@ interface Reply {
   body: Record<string, unknown>;
 }
 
+/**
+ * An output whose writes never complete until `release()`, as with a
+ * webhook peer that takes the connection and never sends a response.
+ */
+class StuckOutput implements Output {
+  readonly name = "stuck";
+  readonly written: TimeSeries[] = [];
+  private released = false;
+  private releases: (() => void)[] = [];
+
+  write(readings: readonly TimeSeries[]): Promise<void> {
+    return new Promise((resolve) => {
+      const complete = () => {
+        this.written.push(...readings);
+        resolve();
+      };
+      if (this.released) complete();
+      else this.releases.push(complete);
+    });
+  }
+
+  /** Completes every pending write, and every later one at once. */
+  release(): void {
+    this.released = true;
+    for (const complete of this.releases.splice(0)) complete();
+  }
+
+  async close(): Promise<void> {
+    this.release();
+  }
+}
+
 /** Sends a request with node:http, so the body may be chunked or lie about its length. */
 function send(options: {
+  url?: string;
   method?: string;
   path?: string;
   type?: string;
@@ -44,7 +86,7 @@ function send(options: {
   chunks?: string[];
   headers?: Record<string, string>;
 }): Promise<Reply> {
-  const url = new URL(ingest.url!);
+  const url = new URL(options.url ?? ingest.url!);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.type) headers["content-type"] = options.type;
@@ -578,11 +620,131 @@ describe("HTTP ingest endpoint", () => {
     expect(ingest.health().details.rejected_readings).toBe(2);
   });
 
-  it("counts requests in health", () => {
+  it("answers 400 for a body that is not JSON", async () => {
+    const reply = await send({ type: "application/json", body: "not json" });
+    expect(reply.status).toBe(400);
+    expect(reply.body.code).toBe("QUBIT_CSV_INGEST_BODY_INVALID");
+    expect(reply.body.error).toMatch(
+      /^The body is invalid: Invalid JSON: .*; nothing was accepted$/,
+    );
+    expect(reply.body.error).not.toContain("of 0 rows");
+  });
+
+  it("counts requests in health and metrics", () => {
     const details = ingest.health().details;
     expect(details.requests).toBeGreaterThan(10);
     expect(details.rejected_requests).toBeGreaterThan(5);
     expect(details.duplicates).toBe(2);
     expect(details.conflicts).toBe(2);
+    expect(
+      registry.total("qubit_readings_duplicate_total", { connector: "push" }),
+    ).toBe(2);
+    const rejected = (reason: string) =>
+      registry.total("qubit_ingest_requests_rejected_total", {
+        connector: "push",
+        reason,
+      });
+    expect(rejected("unauthorized")).toBe(4);
+    expect(rejected("too_large")).toBe(2);
+    expect(rejected("unsupported_media_type")).toBe(1);
+    expect(rejected("method_not_allowed")).toBe(1);
+    expect(rejected("not_found")).toBe(1);
+    expect(rejected("conflict")).toBe(2);
+    expect(registry.total("qubit_ingest_requests_rejected_total")).toBe(
+      details.rejected_requests,
+    );
+  });
+});
+
+describe("HTTP ingest with a stuck output", () => {
+  const stuck = new StuckOutput();
+  const stuckRegistry = new MetricsRegistry();
+  const stuckPipeline = new Pipeline({
+    outputs: [stuck],
+    deadLetters: [new MemoryDeadLetterOutput()],
+    batchIntervalMs: 5,
+    maxPendingReadings: 2,
+    retryInitialDelayMs: 10,
+    registry: stuckRegistry,
+  });
+  const slow = new HttpIngestConnector(
+    { port: 0, token: TOKEN, accept_timeout_ms: 300 },
+    { name: "slow", registry: stuckRegistry },
+  );
+  slow.attach(stuckPipeline);
+  beforeAll(() => slow.connect());
+  afterAll(async () => {
+    stuck.release();
+    await slow.disconnect();
+    await stuckPipeline.close();
+  });
+
+  const row = (asset: string, minute: number) =>
+    JSON.stringify({
+      asset_id: asset,
+      metric: "power",
+      value: 1,
+      unit: "kW",
+      timestamp: `2024-07-01T00:${String(minute).padStart(2, "0")}:00Z`,
+    });
+  const post = (body: string) =>
+    send({ url: slow.url, type: "application/x-ndjson", body });
+  const rejected = (reason: string) =>
+    stuckRegistry.total("qubit_ingest_requests_rejected_total", { reason });
+
+  it("answers 503 with Retry-After past accept_timeout_ms", async () => {
+    const started = performance.now();
+    const reply = await post(row("s1", 0));
+    const elapsedMs = performance.now() - started;
+    expect(reply.status).toBe(503);
+    expect(elapsedMs).toBeGreaterThanOrEqual(290);
+    expect(elapsedMs).toBeLessThan(2000);
+    expect(reply.headers["retry-after"]).toBe("1");
+    expect(reply.body.accepted).toBe(0);
+    expect(reply.body.retry_after_s).toBe(1);
+    expect(reply.body.error).toContain("1 readings were not accepted");
+    expect(reply.body.error).toContain("timed out after 300 ms");
+    expect(reply.body.error).toContain("send the request again");
+    expect(rejected("timeout")).toBe(1);
+  });
+
+  it("answers 503 to an in-flight resend", async () => {
+    // The pipeline has taken the first copy's id, so without waiting for
+    // that delivery it would drop the resend and report it as accepted.
+    const reply = await post(row("s1", 0));
+    expect(reply.status).toBe(503);
+    expect(reply.body.accepted).toBe(0);
+    expect(rejected("timeout")).toBe(2);
+  });
+
+  it("answers 503 at once when saturated", async () => {
+    const filling = await post(`${row("s2", 0)}\n${row("s2", 1)}`);
+    expect(filling.status).toBe(503);
+    expect(stuckPipeline.saturated).toBe(true);
+    const started = performance.now();
+    const reply = await post(row("s3", 0));
+    expect(performance.now() - started).toBeLessThan(250);
+    expect(reply.status).toBe(503);
+    expect(reply.headers["retry-after"]).toBe("1");
+    expect(reply.body.error).toContain("more pending readings than its limit");
+    expect(rejected("saturated")).toBe(1);
+  });
+
+  it("counts a late resend as duplicate", async () => {
+    stuck.release();
+    await stuckPipeline.flush();
+    expect(stuck.written.map((reading) => reading.asset_id).sort()).toEqual([
+      "s1",
+      "s2",
+      "s2",
+    ]);
+    const reply = await post(row("s1", 0));
+    expect(reply.status).toBe(202);
+    expect(reply.body).toEqual({ accepted: 0, duplicates: 1 });
+    expect(
+      stuckRegistry.total("qubit_readings_duplicate_total", {
+        connector: "slow",
+      }),
+    ).toBe(1);
   });
 });

@@ -5,6 +5,7 @@ import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { TextDecoder } from "node:util";
 import { createGunzip } from "node:zlib";
 import { CsvError } from "../errors.js";
+import { invalidUtf8Offset } from "../ingest/body-checks.js";
 
 /** A text encoding the reader decodes. */
 export type TextEncoding = "utf8" | "utf16le" | "utf16be" | "latin1";
@@ -29,6 +30,11 @@ export interface InputInfo {
    * file only grew since it was that long.
    */
   fingerprintFor(length: number): string;
+  /**
+   * Offset of the first byte that is not UTF-8, when `encoding: auto`
+   * read the file as Windows-1252 because of it.
+   */
+  notUtf8At?: number;
 }
 
 /** Bytes hashed for a file's fingerprint. */
@@ -92,7 +98,7 @@ export async function inspectInput(
   });
   const head = decoder.decode(bytes.subarray(bomLength), { stream: !complete });
   if (complete && head.trim() === "") throw emptyFile(path, size);
-  return {
+  const info: InputInfo = {
     path,
     size,
     gzip,
@@ -103,6 +109,10 @@ export async function inspectInput(
     fingerprint,
     fingerprintFor,
   };
+  if (encoding === "latin1" && options.encoding === "auto") {
+    info.notUtf8At = invalidUtf8Offset(bytes);
+  }
+  return info;
 }
 
 function emptyFile(path: string, size: number): CsvError {

@@ -64,6 +64,14 @@ export class CsvInput implements InputSource {
       quote: config.quote,
       path: config.file_path,
     });
+    if (info.notUtf8At !== undefined) {
+      this.inputDiagnostics.push({
+        code: "QUBIT_CSV_ENCODING_GUESSED",
+        message: `${config.file_path} is not valid UTF-8 at byte offset ${info.notUtf8At}, so it is read as Windows-1252; if it is a UTF-8 file with a damaged byte, its text values get wrong characters`,
+        location: { address: config.file_path, offset: info.notUtf8At },
+        fix: 'set "encoding": "latin1" when the file is Windows-1252 (this warning then goes away), or repair or re-export the file as UTF-8',
+      });
+    }
     this.dataOffset = block.dataOffset;
     this.dataLineBase = block.dataLineBase;
     const lines = splitLines(info.head);

@@ -39,6 +39,12 @@ export const IngestConfigSchema = Type.Object(
       default: 10 * 1024 * 1024,
       description: "Largest request body, in bytes",
     }),
+    accept_timeout_ms: Type.Integer({
+      minimum: 1,
+      default: 10_000,
+      description:
+        "Longest wait for the outputs to accept a request's readings, in milliseconds; past it the request gets 503 and must be sent again",
+    }),
     max_errors_reported: Type.Integer({
       minimum: 1,
       default: 100,

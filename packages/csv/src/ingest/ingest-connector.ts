@@ -33,6 +33,22 @@ export type IngestConfigInput = DeepPartial<IngestConfig> & {
 
 class BodyTooLarge extends Error {}
 
+/** Reason label of `qubit_ingest_requests_rejected_total`. */
+type RejectReason =
+  | "not_found"
+  | "method_not_allowed"
+  | "unauthorized"
+  | "too_large"
+  | "unsupported_media_type"
+  | "not_utf8"
+  | "invalid_body"
+  | "conflict"
+  | "saturated"
+  | "timeout"
+  | "delivery_failed";
+
+const TIMED_OUT = Symbol("timed out");
+
 /** A reading of a request that the sink rejected to the dead-letter output. */
 interface RejectedReading {
   line?: number;
@@ -57,6 +73,10 @@ interface RejectedReading {
  * lists those it rejected to the dead-letter output (such as a timestamp
  * outside the pipeline's window). A reading repeated with the same value
  * is left out and counted in `duplicates` of the 202 response.
+ * It responds with 503 and `Retry-After` while the pipeline is saturated,
+ * or when the outputs have not accepted the readings within
+ * `accept_timeout_ms`. The client must then send the request again,
+ * which is safe because readings have deterministic ids.
  */
 export class HttpIngestConnector extends BaseConnector<SourceMessage> {
   readonly protocol = "http";
@@ -70,6 +90,14 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
   private rejectedReadings = 0;
   private lastRequestId = 0;
   private readonly history = new IngestHistory();
+  /**
+   * Deliveries still waiting for the outputs, by reading id. A resent
+   * reading waits for its first delivery in place of a second submit,
+   * which the pipeline would drop as a duplicate and report as taken.
+   */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly rejectedRequestsMetric;
+  private readonly duplicatesMetric;
   /** The sink when it emits `dead-letter` events, as the pipeline does. */
   private letterSource: EventEmitter | undefined;
 
@@ -82,6 +110,18 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
     super(parsed.name ?? "http_ingest", context);
     this.config = parsed;
     this.token = Buffer.from(parsed.token);
+    this.rejectedRequestsMetric = this.registry.counter(
+      "qubit_ingest_requests_rejected_total",
+      "Ingest requests answered with an error status, by reason",
+    );
+    // The pipeline never receives the repeats that the endpoint leaves out,
+    // so the endpoint counts them in the pipeline's duplicate counter.
+    this.duplicatesMetric = this.registry
+      .counter(
+        "qubit_readings_duplicate_total",
+        "Readings dropped as duplicates by id",
+      )
+      .with({ connector: this.name });
   }
 
   /** URL of the endpoint once listening, such as `http://127.0.0.1:8088/ingest`. */
@@ -156,12 +196,12 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
     this.requests += 1;
     const path = (request.url ?? "/").split("?")[0];
     if (path !== this.config.path)
-      return this.refuse(response, 404, {
+      return this.refuse(response, 404, "not_found", {
         error: `not found; POST readings to ${this.config.path}`,
       });
     if (request.method !== "POST") {
       response.setHeader("allow", "POST");
-      return this.refuse(response, 405, {
+      return this.refuse(response, 405, "method_not_allowed", {
         error: "method not allowed; use POST",
       });
     }
@@ -170,6 +210,7 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
       return this.refuse(
         response,
         401,
+        "unauthorized",
         {
           code: "QUBIT_CSV_INGEST_UNAUTHORIZED",
           error: "missing or invalid bearer token",
@@ -182,6 +223,7 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
       return this.refuse(
         response,
         413,
+        "too_large",
         {
           code: "QUBIT_CSV_INGEST_TOO_LARGE",
           error: `body is ${length} bytes; the limit is ${this.config.max_body_bytes}`,
@@ -205,6 +247,7 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
       return this.refuse(
         response,
         415,
+        "unsupported_media_type",
         {
           error: `content type ${JSON.stringify(type)} is not accepted; use text/csv, application/x-ndjson or application/json`,
         },
@@ -219,6 +262,7 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
         return this.refuse(
           response,
           413,
+          "too_large",
           {
             code: "QUBIT_CSV_INGEST_TOO_LARGE",
             error: `body is over the limit of ${this.config.max_body_bytes} bytes`,
@@ -245,13 +289,13 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
         : parseJsonBody(text, kind === "ndjson", this.config, source);
     if (parsed.problems.length > 0) {
       this.deadLetter(parsed.problems, source);
-      this.rejectedRequests += 1;
+      this.countRejected("invalid_body");
       const shown = parsed.problems
         .slice(0, this.config.max_errors_reported)
         .map(({ raw: _raw, ...problem }) => problem);
       send(response, 400, {
         code: "QUBIT_CSV_INGEST_BODY_INVALID",
-        error: `${parsed.problems.length} of ${parsed.rows} rows are invalid; nothing was accepted`,
+        error: `${describeProblems(parsed)}; nothing was accepted`,
         accepted: 0,
         errors: shown,
       });
@@ -261,7 +305,7 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
     if (sorted.conflicts.length > 0) {
       this.conflicts += sorted.conflicts.length;
       this.deadLetter(sorted.conflicts, source);
-      this.rejectedRequests += 1;
+      this.countRejected("conflict");
       send(response, 409, {
         code: "QUBIT_CSV_VALUE_CONFLICT",
         error: `${sorted.conflicts.length} readings give a series and timestamp another value than an accepted reading or another row; nothing was accepted`,
@@ -272,24 +316,32 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
       });
       return;
     }
-    if (this.sinkSaturated) await this.whenSinkWritable();
-    let rejected: RejectedReading[];
-    try {
-      rejected = await this.deliverReadings(
-        sorted,
-        parsed.raws,
-        parsed.diagnostics,
-        source,
-      );
-    } catch (error) {
-      send(response, 503, {
-        error: `readings were not accepted: ${(error as Error).message}; retry later`,
-      });
+    if (this.sinkSaturated) {
+      this.rejectNotAccepted(response, "saturated", sorted.fresh.length);
       return;
     }
-    this.history.record(withoutRejected(sorted, rejected));
+    const accepting = this.acceptReadings(sorted, parsed, source);
+    let outcome: RejectedReading[] | typeof TIMED_OUT;
+    try {
+      outcome = await withTimeout(accepting, this.config.accept_timeout_ms);
+    } catch (error) {
+      this.rejectNotAccepted(
+        response,
+        "delivery_failed",
+        sorted.fresh.length,
+        error as Error,
+      );
+      return;
+    }
+    if (outcome === TIMED_OUT) {
+      // The delivery goes on, and records the readings once accepted.
+      accepting.catch(() => undefined);
+      this.rejectNotAccepted(response, "timeout", sorted.fresh.length);
+      return;
+    }
+    const rejected = outcome;
     this.duplicates += sorted.duplicates;
-    this.rejectedReadings += rejected.length;
+    this.duplicatesMetric.inc(sorted.duplicates);
     const reply: Record<string, unknown> = {
       accepted: sorted.fresh.length - rejected.length,
     };
@@ -302,8 +354,69 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
   }
 
   /**
+   * Delivers the new readings of a request and records those the sink
+   * took in the history. Returns the readings it rejected.
+   */
+  private async acceptReadings(
+    sorted: SortedReadings,
+    parsed: ParsedBody,
+    source: ReadingSource,
+  ): Promise<RejectedReading[]> {
+    const rejected = await this.deliverReadings(
+      sorted,
+      parsed.raws,
+      parsed.diagnostics,
+      source,
+    );
+    this.history.record(withoutRejected(sorted, rejected));
+    this.rejectedReadings += rejected.length;
+    return rejected;
+  }
+
+  /**
+   * Sends 503 with `Retry-After` for readings that the outputs did not
+   * accept: the pipeline is saturated, the wait timed out, or the
+   * delivery failed. The client must send the request again.
+   */
+  private rejectNotAccepted(
+    response: ServerResponse,
+    reason: "saturated" | "timeout" | "delivery_failed",
+    readings: number,
+    error?: Error,
+  ): void {
+    this.countRejected(reason);
+    const retryAfterSeconds = Math.max(
+      1,
+      Math.ceil(this.config.accept_timeout_ms / 1000),
+    );
+    const cause =
+      reason === "saturated"
+        ? "the pipeline holds more pending readings than its limit"
+        : reason === "timeout"
+          ? `waiting for the outputs timed out after ${this.config.accept_timeout_ms} ms`
+          : "the pipeline closed before the outputs accepted them";
+    this.logger.warn(
+      {
+        reason,
+        readings,
+        timeout_ms: this.config.accept_timeout_ms,
+        ...(error ? { err: error } : {}),
+      },
+      "Ingest request answered 503; the client must send it again",
+    );
+    response.setHeader("retry-after", String(retryAfterSeconds));
+    send(response, 503, {
+      code: "QUBIT_CSV_INGEST_NOT_ACCEPTED",
+      error: `${readings} readings were not accepted because ${cause}; send the request again after ${retryAfterSeconds} s, which is safe because readings have deterministic ids`,
+      accepted: 0,
+      retry_after_s: retryAfterSeconds,
+    });
+  }
+
+  /**
    * Delivers each new reading as a message of its own line or record and
-   * resolves once the sink has taken them all. Returns the readings the
+   * resolves once the sink has taken them all. A reading still in flight
+   * from an earlier request waits for that delivery. Returns the readings the
    * sink rejected to the dead-letter output. The pipeline emits those
    * letters during `submit`, and the request id in the message source
    * separates them from the letters of concurrent requests.
@@ -331,6 +444,10 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
     letters?.on("dead-letter", onLetter);
     try {
       const deliveries = sorted.fresh.map((reading, index) => {
+        // NOTE: a reading the pipeline rejected in the earlier request is
+        // not listed in this request's errors.
+        const earlier = this.inFlight.get(reading.id);
+        if (earlier) return earlier;
         const place = placeOf(reading);
         const message = new RecordMessage<never>({
           protocol: "http",
@@ -345,13 +462,28 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
             diagnostics: index === 0 ? diagnostics : [],
           },
         });
-        return this.deliver(message);
+        return this.track(reading.id, this.deliver(message));
       });
       await Promise.all(deliveries);
     } finally {
       letters?.off("dead-letter", onLetter);
     }
     return rejected;
+  }
+
+  /** Keeps `delivery` in {@link inFlight} until it settles. */
+  private track(id: string, delivery: Promise<void>): Promise<void> {
+    this.inFlight.set(id, delivery);
+    const forget = () => {
+      if (this.inFlight.get(id) === delivery) this.inFlight.delete(id);
+    };
+    delivery.then(forget, forget);
+    return delivery;
+  }
+
+  private countRejected(reason: RejectReason): void {
+    this.rejectedRequests += 1;
+    this.rejectedRequestsMetric.inc({ connector: this.name, reason });
   }
 
   private rejectEncoding(
@@ -367,7 +499,7 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
       raw: body,
     };
     this.deadLetter([problem], source);
-    this.rejectedRequests += 1;
+    this.countRejected("not_utf8");
     send(response, 400, {
       code: problem.code,
       error: `${problem.message}; nothing was accepted`,
@@ -388,12 +520,13 @@ export class HttpIngestConnector extends BaseConnector<SourceMessage> {
   private refuse(
     response: ServerResponse,
     status: number,
+    reason: RejectReason,
     body: object,
     request?: IncomingMessage,
   ): void {
-    this.rejectedRequests += 1;
+    this.countRejected(reason);
     this.logger.warn(
-      { status, remote: request?.socket.remoteAddress },
+      { status, reason, remote: request?.socket.remoteAddress },
       "Ingest request refused",
     );
     // The body is not read; closing the connection keeps a client from
@@ -456,6 +589,30 @@ function withoutRejected(
     ...sorted,
     entries: sorted.entries.filter((entry) => !places.has(entry.place)),
   };
+}
+
+/**
+ * Describes the bad rows of a body. A body that fails as a whole, such as
+ * text that is not JSON, has no rows to count.
+ */
+function describeProblems(parsed: ParsedBody): string {
+  if (parsed.rows === 0) {
+    const first = parsed.problems[0]!;
+    return `The body is invalid: ${first.message}`;
+  }
+  return `${parsed.problems.length} of ${parsed.rows} rows are invalid`;
+}
+
+/** Resolves with `promise`'s value, or with {@link TIMED_OUT} after `ms`. */
+function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function send(response: ServerResponse, status: number, body: object): void {
