@@ -142,6 +142,17 @@ describe("checkConfig", () => {
       "postgres://pguser:***@127.0.0.1/q?token=***&db=x",
     );
   });
+
+  it("hides the password of a URL without scheme", () => {
+    const { issues } = checkConfig(schema, {
+      broker: "mqtt://x",
+      topics: "a",
+      url: "alice:S3cretPw@127.0.0.1",
+    });
+    const text = JSON.stringify(issues);
+    expect(text).not.toContain("S3cretPw");
+    expect(text).toContain("alice:***@127.0.0.1");
+  });
 });
 
 describe("checkConfig with a discriminated union", () => {

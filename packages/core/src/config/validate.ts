@@ -365,6 +365,8 @@ function editDistance(a: string, b: string): number {
 
 // A URL with a user name and password, as in `postgres://user:pass@host`.
 const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/i;
+// A URL written without its scheme still carries `user:password@host`.
+const BARE_PASSWORD = /^([^\s/:@]+):[^\s/@]*@(?=[^\s/@]+)/;
 // Query parameters that carry credentials, as in `?token=...`.
 const QUERY_SECRET =
   /([?&](?:[^=&#]*(?:password|passphrase|token|secret|key|auth|signature)[^=&#]*)=)[^&#]*/gi;
@@ -376,7 +378,8 @@ const QUERY_SECRET =
  */
 export function redactSecrets(value: unknown): unknown {
   if (typeof value === "string") {
-    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+      return value.replace(BARE_PASSWORD, "$1:***@");
     return value
       .replace(URL_PASSWORD, "$1:***@")
       .replace(QUERY_SECRET, "$1***");
