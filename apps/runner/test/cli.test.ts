@@ -2,36 +2,15 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli.js";
+import { runCli } from "./cli-helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "qubit-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const cli = new URL("../src/cli.ts", import.meta.url).pathname;
 
-function capture(): { stream: PassThrough; text: () => string } {
-  const stream = new PassThrough();
-  let text = "";
-  stream.on("data", (chunk) => {
-    text += chunk;
-  });
-  return { stream, text: () => text };
-}
-
-async function run(
-  argv: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = capture();
-  const stderr = capture();
-  const code = await main(argv, {
-    stdout: stdout.stream,
-    stderr: stderr.stream,
-    env: { ...process.env, QUBIT_LOG_LEVEL: "silent" },
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const run = runCli;
 
 /** Runs the command line in a child process, as a user does. */
 function spawnCli(

@@ -1,34 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli.js";
+import { runCli } from "./cli-helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "qubit-csv-convert-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function capture(): { stream: PassThrough; text: () => string } {
-  const stream = new PassThrough();
-  let text = "";
-  stream.on("data", (chunk) => {
-    text += chunk;
-  });
-  return { stream, text: () => text };
-}
-
-async function run(
-  argv: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = capture();
-  const stderr = capture();
-  const code = await main(argv, {
-    stdout: stdout.stream,
-    stderr: stderr.stream,
-    env: { ...process.env, QUBIT_LOG_LEVEL: "silent" },
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const run = runCli;
 
 const file = join(dir, "historical_generation.csv");
 writeFileSync(

@@ -1,35 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli.js";
 import { startSimulator } from "../src/protocols/modbus/simulator.js";
+import { runCli } from "./cli-helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "qubit-modbus-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function capture(): { stream: PassThrough; text: () => string } {
-  const stream = new PassThrough();
-  let text = "";
-  stream.on("data", (chunk) => {
-    text += chunk;
-  });
-  return { stream, text: () => text };
-}
-
-async function run(
-  argv: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = capture();
-  const stderr = capture();
-  const code = await main(argv, {
-    stdout: stdout.stream,
-    stderr: stderr.stream,
-    env: { ...process.env, QUBIT_LOG_LEVEL: "silent" },
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const run = runCli;
 
 function write(name: string, content: unknown): string {
   const path = join(dir, name);

@@ -7,21 +7,10 @@ import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig, Service } from "../src/index.js";
 import { mqttModule } from "../src/protocols/mqtt/index.js";
+import { waitFor } from "./output-helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "qubit-mqtt-demo-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function waitFor(
-  condition: () => boolean,
-  timeoutMs: number,
-  what: string,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("qubit demo, MQTT part", () => {
   it("stores meter readings and dead-letters the malformed payload", async () => {
