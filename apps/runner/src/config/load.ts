@@ -211,7 +211,7 @@ function pipelineIssues(config: RunnerConfig): ConfigIssue[] {
   ];
 }
 
-/** The pipeline's time window from the `pipeline` section. */
+/** Returns the pipeline's time window from the `pipeline` section. */
 export function timeWindowOf(config: RunnerConfig): TimeWindow {
   return {
     minTimestampMs: Date.parse(config.pipeline.min_timestamp),

@@ -217,8 +217,8 @@ export abstract class BaseConnector<M extends SourceMessage = SourceMessage>
       await this.closeOwnPipeline();
       this.setStatus(wasCompleted ? "completed" : "stopped");
       this.logger.info({ protocol: this.protocol }, "Connector stopped");
-      // A stopped file delivers nothing more, so whoever waits for its end
-      // is released; `status` tells a stop from a complete read.
+      // A stopped file delivers nothing more, so a caller waiting for its
+      // end is released. The status tells a stop from a complete read.
       this.resolveFinished();
     }
   }

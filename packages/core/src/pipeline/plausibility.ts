@@ -12,9 +12,9 @@ export interface TimeWindow {
 
 /**
  * The default window. A device whose clock was never set reports 1970 or
- * 2000, and a wrong timestamp format can land centuries away; 1990 is
- * before any data a connector reads, and one day ahead allows for clock
- * skew and time-zone mistakes of a few hours without accepting the future.
+ * 2000, and a wrong timestamp format can land centuries away. 1990
+ * predates the metering data the connectors are built for. One day ahead
+ * allows for clock skew and time-zone mistakes of a few hours.
  */
 export const DEFAULT_TIME_WINDOW: TimeWindow = {
   minTimestampMs: Date.UTC(1990, 0, 1),

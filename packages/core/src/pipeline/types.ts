@@ -9,13 +9,13 @@ import type { TimeWindow } from "./plausibility.js";
 
 /** Options of {@link Pipeline}. */
 export interface PipelineOptions {
-  /** Where readings go; a batch is done when every output has it. */
+  /** Outputs of the readings; a batch is done when every output has it. */
   outputs: Output[];
-  /** Where rejects go; default an in-memory ring of 10,000. */
+  /** Outputs of the rejects; default an in-memory ring of 10,000. */
   deadLetters?: DeadLetterOutput[];
   /** Readings per batch; default 500. */
   batchSize?: number;
-  /** Longest a reading waits for its batch to fill, in ms; default 200. */
+  /** Maximum wait of a reading for its batch to fill, in ms; default 200. */
   batchIntervalMs?: number;
   /**
    * Readings held (batched or being written) above which the pipeline
@@ -35,7 +35,7 @@ export interface PipelineOptions {
   quality?: QualityMonitor;
   /** First retry delay of a failed output write, in ms; default 100. */
   retryInitialDelayMs?: number;
-  /** Longest retry delay of a failed output write, in ms; default 30,000. */
+  /** Maximum retry delay of a failed output write, in ms; default 30,000. */
   retryMaxDelayMs?: number;
   logger?: Logger;
   registry?: MetricsRegistry;

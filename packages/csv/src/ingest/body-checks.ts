@@ -25,8 +25,7 @@ export function invalidUtf8Offset(bytes: Uint8Array): number {
     const length = sequenceLength(lead);
     if (length === 0) return index;
     // The second byte has a narrower range after some lead bytes.
-    const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
-    const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+    const { low, high } = secondByteRange(lead);
     for (let step = 1; step < length; step += 1) {
       const byte = bytes[index + step];
       if (byte === undefined) return index;
@@ -45,6 +44,19 @@ function sequenceLength(lead: number): number {
   if (lead >= 0xe0 && lead <= 0xef) return 3;
   if (lead >= 0xf0 && lead <= 0xf4) return 4;
   return 0;
+}
+
+/**
+ * Returns the range of the second byte after `lead`, which excludes
+ * overlong forms (E0, F0), surrogates (ED) and code points above
+ * U+10FFFF (F4).
+ */
+function secondByteRange(lead: number): { low: number; high: number } {
+  if (lead === 0xe0) return { low: 0xa0, high: 0xbf };
+  if (lead === 0xf0) return { low: 0x90, high: 0xbf };
+  if (lead === 0xed) return { low: 0x80, high: 0x9f };
+  if (lead === 0xf4) return { low: 0x80, high: 0x8f };
+  return { low: 0x80, high: 0xbf };
 }
 
 /**
